@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { PermissionsModule } from './permissions/permissions.module';
+import { ThrottlingModule } from './throttling/throttling.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        LoggingModule,
+        DatabaseModule,
+        // Throttling registers its guard before auth's, so floods are refused before any lookup.
+        ThrottlingModule,
+        PermissionsModule,
+        UsersModule,
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

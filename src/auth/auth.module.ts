@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { UsersModule } from '../users/users.module';
+import { AccessTokenService } from './access-token.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { AuthenticationGuard } from './authentication.guard';
+import { RequestAuthenticator } from './request-authenticator';
+
+@Module({
+  imports: [JwtModule.register({}), UsersModule],
+  controllers: [AuthController],
+  providers: [AuthService, AccessTokenService, RequestAuthenticator, { provide: APP_GUARD, useClass: AuthenticationGuard }],
+  exports: [AccessTokenService, RequestAuthenticator],
+})
+export class AuthModule {}

@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import { parseCidrList, type CidrRange } from '../common/net/cidr';
+import { validateEnvironment, type EnvironmentVariables } from './environment';
+import { resolveSecrets, type ServerSecrets } from './secrets';
+
+/**
+ * The validated, typed configuration, grouped by area. Built once at boot from the environment;
+ * inject `AppConfig` instead of reading `process.env`.
+ */
+export class AppConfig {
+  readonly production: boolean;
+  readonly http: {
+    host: string;
+    port: number;
+    trustProxy: boolean | number | string;
+    bodyLimit: string;
+    logLevel: EnvironmentVariables['LOG_LEVEL'];
+  };
+  readonly database: {
+    /** Absent: embedded PGlite under `dataDir`. */
+    url?: string;
+    dataDir: string;
+    poolSize: number;
+    runMigrations: boolean;
+  };
+  readonly redis: { url?: string };
+  readonly keys: {
+    enabled: boolean;
+    prefix: string;
+    defaultEnvironment: string;
+    secretBytes: number;
+    hashAlgorithm: EnvironmentVariables['KEY_HASH_ALGORITHM'];
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+    rotationIntervalSeconds: number;
+    storeSecretsServerSide: boolean;
+    allowedIpRanges: CidrRange[];
+    cache: { maxEntries: number; ttlSeconds: number; staleIfErrorSeconds: number; negativeTtlSeconds: number };
+    rateLimit: { limit: number; windowSeconds: number };
+  };
+  readonly usage: { flushIntervalMs: number; flushMaxBatch: number };
+  readonly throttle: { limit: number; loginLimit: number; windowSeconds: number };
+  readonly audit: { level: EnvironmentVariables['AUDIT_LEVEL'] };
+  readonly auth: {
+    tokenType: EnvironmentVariables['TOKEN_TYPE'];
+    bcryptCost: number;
+    accessTokenTtlSeconds: number;
+    maxFailedLogins: number;
+    lockoutSeconds: number;
+    /** Used once, when the database has no users; without a password a random one is printed. */
+    bootstrapAdmin: { email: string; password?: string };
+  };
+  readonly secrets: ServerSecrets;
+
+  constructor(env: EnvironmentVariables) {
+    const dataDir = resolve(env.KEYWARD_DATA_DIR);
+    this.production = env.NODE_ENV === 'production';
+    this.http = {
+      host: env.HOST,
+      port: env.PORT,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      bodyLimit: env.BODY_LIMIT,
+      logLevel: env.LOG_LEVEL,
+    };
+    this.database = {
+      url: env.DATABASE_URL,
+      dataDir,
+      poolSize: env.DATABASE_POOL_SIZE,
+      runMigrations: env.DATABASE_RUN_MIGRATIONS,
+    };
+    this.redis = { url: env.REDIS_URL };
+    const allowedIpRanges = parseCidrList(env.ALLOWED_IP_RANGES);
+    if (!allowedIpRanges) throw new Error('Invalid configuration: ALLOWED_IP_RANGES must be a comma-separated list of CIDR ranges');
+    if (env.KEY_MAX_TTL > 0 && env.KEY_DEFAULT_TTL > env.KEY_MAX_TTL) {
+      throw new Error('Invalid configuration: KEY_DEFAULT_TTL must not exceed KEY_MAX_TTL');
+    }
+    if (this.production && env.BCRYPT_COST < 10) {
+      throw new Error('Invalid configuration: BCRYPT_COST must be at least 10 when NODE_ENV=production');
+    }
+    this.keys = {
+      enabled: env.KEYWARD_ENABLED,
+      prefix: env.KEY_PREFIX,
+      defaultEnvironment: env.KEY_DEFAULT_ENVIRONMENT,
+      secretBytes: env.KEY_SECRET_BYTES,
+      hashAlgorithm: env.KEY_HASH_ALGORITHM,
+      defaultTtlSeconds: env.KEY_DEFAULT_TTL,
+      maxTtlSeconds: env.KEY_MAX_TTL,
+      rotationIntervalSeconds: env.KEY_ROTATION_INTERVAL,
+      storeSecretsServerSide: env.STORE_SECRETS_SERVER_SIDE,
+      allowedIpRanges,
+      cache: {
+        maxEntries: env.KEY_CACHE_MAX_ENTRIES,
+        ttlSeconds: env.KEY_CACHE_TTL_SECONDS,
+        staleIfErrorSeconds: env.KEY_CACHE_STALE_IF_ERROR_SECONDS,
+        negativeTtlSeconds: env.KEY_NEGATIVE_CACHE_TTL_SECONDS,
+      },
+      rateLimit: { limit: env.RATE_LIMIT_DEFAULT, windowSeconds: env.RATE_LIMIT_WINDOW },
+    };
+    this.usage = { flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS, flushMaxBatch: env.USAGE_FLUSH_MAX_BATCH };
+    this.throttle = { limit: env.THROTTLE_LIMIT, loginLimit: env.THROTTLE_LOGIN_LIMIT, windowSeconds: env.THROTTLE_WINDOW };
+    this.audit = { level: env.AUDIT_LEVEL };
+    this.auth = {
+      tokenType: env.TOKEN_TYPE,
+      bcryptCost: env.BCRYPT_COST,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
+      maxFailedLogins: env.LOGIN_MAX_FAILURES,
+      lockoutSeconds: env.LOGIN_LOCKOUT_DURATION,
+      bootstrapAdmin: {
+        email: env.KEYWARD_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@keyward.local',
+        password: env.KEYWARD_BOOTSTRAP_ADMIN_PASSWORD,
+      },
+    };
+    this.secrets = resolveSecrets({ ...env, KEYWARD_DATA_DIR: dataDir });
+  }
+
+  /** The one place that reads the process environment. */
+  static fromEnvironment(raw: Record<string, string | undefined> = process.env): AppConfig {
+    return new AppConfig(validateEnvironment(raw));
+  }
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

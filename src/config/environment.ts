@@ -1,0 +1,194 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { parseDurationSeconds } from './duration';
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toDuration = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? (parseDurationSeconds(value) ?? value) : value;
+
+export const HASH_ALGORITHMS = ['sha256', 'sha384', 'sha512'] as const;
+export const AUDIT_LEVELS = ['basic', 'detailed', 'verbose'] as const;
+export const TOKEN_TYPES = ['jwt', 'opaque'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every environment variable Keyward reads, with its default. Durations accept seconds or a unit
+ * suffix (s, m, h, d). This class is the only place that knows variable names.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString() @MaxLength(255)
+  HOST = '0.0.0.0';
+
+  /** `false`, `true`, a hop count, or a comma-separated list of trusted proxy addresses/CIDRs. */
+  @IsString() @MaxLength(1000) @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/, ]+)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDRs',
+  })
+  TRUST_PROXY = 'false';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @IsString() @Matches(/^\d{1,6}(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb' })
+  BODY_LIMIT = '100kb';
+
+  @Transform(toBoolean) @IsBoolean()
+  KEYWARD_ENABLED = true;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 20;
+
+  @Transform(toBoolean) @IsBoolean()
+  DATABASE_RUN_MIGRATIONS = true;
+
+  @IsString() @MinLength(1) @MaxLength(1000)
+  KEYWARD_DATA_DIR = './data';
+
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsString() @Matches(/^[a-z][a-z0-9]{0,11}$/, { message: 'KEY_PREFIX must be 1-12 lowercase letters/digits starting with a letter' })
+  KEY_PREFIX = 'kw';
+
+  @IsString() @Matches(/^[a-z][a-z0-9]{0,15}$/, { message: 'KEY_DEFAULT_ENVIRONMENT must be 1-16 lowercase letters/digits' })
+  KEY_DEFAULT_ENVIRONMENT = 'live';
+
+  @Transform(toInt) @IsInt() @Min(16) @Max(64)
+  KEY_SECRET_BYTES = 32;
+
+  @IsIn(HASH_ALGORITHMS)
+  KEY_HASH_ALGORITHM: (typeof HASH_ALGORITHMS)[number] = 'sha256';
+
+  /** Seconds; 0 = keys do not expire unless asked to. */
+  @Transform(toDuration) @IsInt({ message: 'KEY_DEFAULT_TTL must be a duration like 90d' }) @Min(0)
+  KEY_DEFAULT_TTL = 90 * 86400;
+
+  /** Seconds; 0 = no upper bound. */
+  @Transform(toDuration) @IsInt({ message: 'KEY_MAX_TTL must be a duration like 365d' }) @Min(0)
+  KEY_MAX_TTL = 365 * 86400;
+
+  @Transform(toDuration) @IsInt({ message: 'KEY_ROTATION_INTERVAL must be a duration like 30d' }) @Min(0)
+  KEY_ROTATION_INTERVAL = 0;
+
+  @Transform(toBoolean) @IsBoolean()
+  STORE_SECRETS_SERVER_SIDE = false;
+
+  @IsString() @MaxLength(10000)
+  ALLOWED_IP_RANGES = '';
+
+  @IsIn(TOKEN_TYPES)
+  TOKEN_TYPE: (typeof TOKEN_TYPES)[number] = 'jwt';
+
+  @IsIn(AUDIT_LEVELS)
+  AUDIT_LEVEL: (typeof AUDIT_LEVELS)[number] = 'detailed';
+
+  @Transform(toInt) @IsInt() @Min(0)
+  RATE_LIMIT_DEFAULT = 1000;
+
+  @Transform(toDuration) @IsInt({ message: 'RATE_LIMIT_WINDOW must be a duration like 60s' }) @Min(1)
+  RATE_LIMIT_WINDOW = 60;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  THROTTLE_LIMIT = 600;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  THROTTLE_LOGIN_LIMIT = 10;
+
+  @Transform(toDuration) @IsInt({ message: 'THROTTLE_WINDOW must be a duration like 60s' }) @Min(1)
+  THROTTLE_WINDOW = 60;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  KEY_CACHE_MAX_ENTRIES = 200_000;
+
+  @Transform(toDuration) @IsInt({ message: 'KEY_CACHE_TTL_SECONDS must be a duration like 30s' }) @Min(0)
+  KEY_CACHE_TTL_SECONDS = 30;
+
+  @Transform(toDuration) @IsInt({ message: 'KEY_CACHE_STALE_IF_ERROR_SECONDS must be a duration like 60s' }) @Min(0)
+  KEY_CACHE_STALE_IF_ERROR_SECONDS = 60;
+
+  @Transform(toDuration) @IsInt({ message: 'KEY_NEGATIVE_CACHE_TTL_SECONDS must be a duration like 5s' }) @Min(0)
+  KEY_NEGATIVE_CACHE_TTL_SECONDS = 5;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  USAGE_FLUSH_INTERVAL_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  USAGE_FLUSH_MAX_BATCH = 5000;
+
+  @Transform(toInt) @IsInt() @Min(4) @Max(15)
+  BCRYPT_COST = 12;
+
+  @Transform(toDuration) @IsInt({ message: 'ACCESS_TOKEN_TTL must be a duration like 15m' }) @Min(60) @Max(86400)
+  ACCESS_TOKEN_TTL = 900;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  LOGIN_MAX_FAILURES = 5;
+
+  @Transform(toDuration) @IsInt({ message: 'LOGIN_LOCKOUT_DURATION must be a duration like 15m' }) @Min(1)
+  LOGIN_LOCKOUT_DURATION = 900;
+
+  @IsOptional() @IsEmail({}, { message: 'KEYWARD_BOOTSTRAP_ADMIN_EMAIL must be an email address' }) @MaxLength(254)
+  KEYWARD_BOOTSTRAP_ADMIN_EMAIL?: string;
+
+  @IsOptional() @IsString() @MinLength(12) @MaxLength(128)
+  KEYWARD_BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  /** Secrets: required in production, otherwise generated once into the data dir. */
+  @IsOptional() @IsString() @MinLength(32, { message: 'KEY_HASH_PEPPER must be at least 32 characters' }) @MaxLength(1024)
+  KEY_HASH_PEPPER?: string;
+
+  @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' }) @MaxLength(1024)
+  JWT_SECRET?: string;
+
+  @IsOptional() @IsString() @Matches(/^[0-9a-fA-F]{64}$/, { message: 'SECRETS_ENCRYPTION_KEY must be 64 hex characters (32 bytes)' })
+  SECRETS_ENCRYPTION_KEY?: string;
+}
+
+const TYPE_CHECKS = new Set(['isInt', 'isBoolean', 'isIn', 'isString']);
+const VARIABLE_NAMES = new Set(Object.keys(new EnvironmentVariables()));
+
+/** Reads and validates the raw environment; throws one line naming the first bad variable. */
+export function validateEnvironment(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const defined = Object.fromEntries(
+    Object.entries(raw).filter(([name, value]) => VARIABLE_NAMES.has(name) && value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(EnvironmentVariables, defined);
+  const errors = validateSync(env);
+  if (errors.length > 0) {
+    const { property, constraints = {} } = errors[0];
+    // A wrong type says more than a failed bound on the same value.
+    const typeCheck = Object.keys(constraints).find((name) => TYPE_CHECKS.has(name));
+    const message = constraints[typeCheck ?? Object.keys(constraints)[0]] ?? 'is invalid';
+    throw new Error(`Invalid configuration: ${message.startsWith(property) ? message : `${property} ${message}`}`);
+  }
+  return env;
+}
