@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { TypeOrmLogger } from './typeorm-logger';
 
 export interface DatabaseEndpoint {
   url: string;
@@ -17,7 +18,9 @@ export function dataSourceOptions(endpoint: DatabaseEndpoint): DataSourceOptions
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
-    logging: ['error', 'migration'],
+    logging: ['migration', 'warn'],
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
     extra: {
       max: endpoint.poolSize,
       // Fail fast when the server is unreachable instead of queueing requests forever.

@@ -5,7 +5,7 @@ export type CidrRange = [ParsedIp, number];
 
 /** Parses an address, folding IPv4-mapped IPv6 (`::ffff:10.0.0.1`) to plain IPv4. */
 export function parseIp(value: string): ParsedIp | undefined {
-  if (value.length > 64 || !ipaddr.isValid(value)) return undefined;
+  if (value.length > 64 || !isStrictAddress(value)) return undefined;
   const ip = ipaddr.parse(value);
   return ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
 }
@@ -16,6 +16,7 @@ export function parseCidr(value: string): CidrRange | undefined {
   if (text.length > 64) return undefined;
   try {
     if (text.includes('/')) {
+      if (!isStrictAddress(text.slice(0, text.indexOf('/')))) return undefined;
       const [ip, bits] = ipaddr.parseCIDR(text);
       return ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96
         ? [(ip as ipaddr.IPv6).toIPv4Address(), bits - 96]
@@ -44,4 +45,9 @@ export function isIpAllowed(ip: ParsedIp | undefined, ranges: readonly CidrRange
 
 export function isCidr(value: string): boolean {
   return parseCidr(value) !== undefined;
+}
+
+/** Dotted-quad IPv4 or IPv6 only: ipaddr.js alone also accepts `10.1` or `0x0a.1` shorthands. */
+function isStrictAddress(value: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value);
 }

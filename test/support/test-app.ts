@@ -1,0 +1,84 @@
+import type { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApp } from '../../src/app.factory';
+import { AppConfig } from '../../src/config/app-config';
+import { TestDatabase } from './test-database';
+
+export const ADMIN_EMAIL = 'admin@keyward.test';
+export const ADMIN_PASSWORD = 'bootstrap-admin-password-1';
+
+/** The storage one or more app instances share: a temp data dir, or a fresh PostgreSQL database. */
+export class TestStorage {
+  private constructor(
+    readonly env: Record<string, string>,
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+
+  static async create(): Promise<TestStorage> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
+    const removeDir = async () => rmSync(dataDir, { recursive: true, force: true });
+    const serverUrl = process.env.DATABASE_URL;
+    if (!serverUrl) return new TestStorage({ KEYWARD_DATA_DIR: dataDir }, removeDir);
+    const database = await TestDatabase.create(serverUrl);
+    return new TestStorage({ KEYWARD_DATA_DIR: dataDir, DATABASE_URL: database.url }, async () => {
+      await database.drop();
+      await removeDir();
+    });
+  }
+
+  destroy(): Promise<void> {
+    return this.cleanup();
+  }
+}
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  http: () => TestAgent;
+  close: () => Promise<void>;
+}
+
+/** Fixed secrets so tests can assert they never appear in output. */
+export const TEST_SECRETS = {
+  KEY_HASH_PEPPER: 'test-pepper-0123456789abcdef0123456789abcdef',
+  JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
+  SECRETS_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+};
+
+export async function startApp(storage: TestStorage, overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = AppConfig.fromEnvironment({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    BCRYPT_COST: '4',
+    THROTTLE_LIMIT: '100000',
+    THROTTLE_LOGIN_LIMIT: '1000',
+    KEYWARD_BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
+    KEYWARD_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    REDIS_URL: process.env.REDIS_URL ?? '',
+    ...TEST_SECRETS,
+    ...storage.env,
+    ...overrides,
+  });
+  const app = await createApp(config);
+  await app.init();
+  const server = app.getHttpServer();
+  return { app, config, http: () => request(server), close: () => app.close() };
+}
+
+/** One app on its own storage, for the common single-instance spec. */
+export async function startIsolatedApp(overrides: Record<string, string> = {}): Promise<TestApp & { storage: TestStorage }> {
+  const storage = await TestStorage.create();
+  const testApp = await startApp(storage, overrides);
+  return {
+    ...testApp,
+    storage,
+    close: async () => {
+      await testApp.close();
+      await storage.destroy();
+    },
+  };
+}
