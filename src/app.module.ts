@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { KeyCacheModule } from './api-keys/key-cache.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -6,7 +8,9 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { PermissionsModule } from './permissions/permissions.module';
+import { RedisModule } from './redis/redis.module';
 import { ThrottlingModule } from './throttling/throttling.module';
+import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -18,10 +22,14 @@ export class AppModule {
         ConfigModule.register(config),
         LoggingModule,
         DatabaseModule,
+        RedisModule,
         // Throttling registers its guard before auth's, so floods are refused before any lookup.
         ThrottlingModule,
         PermissionsModule,
+        KeyCacheModule,
+        UsageModule,
         UsersModule,
+        ApiKeysModule,
         AuthModule,
         HealthModule,
       ],

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { KeyInvalidation } from '../api-keys/key-invalidation.service';
 import { actingUserId, type Principal, type UserPrincipal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../common/pagination/cursor';
@@ -14,6 +15,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly rbac: RbacService,
+    private readonly keyInvalidation: KeyInvalidation,
   ) {}
 
   async create(actor: Principal, dto: CreateUserDto): Promise<UserResponseDto> {
@@ -55,6 +57,8 @@ export class UsersService {
       ...(dto.status === undefined ? {} : { status: dto.status }),
       ...(dto.expiresAt === undefined ? {} : { expiresAt: dto.expiresAt }),
     });
+    // The owner's state is part of every one of their keys' verification.
+    await this.keyInvalidation.ownerChanged(id);
     return this.toResponse({ ...user, ...(await this.require(id)) });
   }
 
@@ -64,6 +68,7 @@ export class UsersService {
     this.rbac.assertRolesExist(unique);
     this.rbac.assertCanGrant(actor.permissions, unique);
     await this.users.update(id, { roles: unique });
+    await this.keyInvalidation.ownerChanged(id);
     return this.get(id);
   }
 
@@ -76,6 +81,7 @@ export class UsersService {
   async delete(actor: Principal, id: string): Promise<void> {
     if (id === actingUserId(actor)) throw DomainError.conflict('You cannot delete your own account');
     if (!(await this.users.softDelete(id))) throw DomainError.notFound('User');
+    await this.keyInvalidation.ownerChanged(id);
   }
 
   /** Changing the password ends every session: the token version moves on. */

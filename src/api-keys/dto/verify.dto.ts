@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIP, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN } from '../../common/validation/validators';
+import { VerifyCode } from '../verification.types';
+
+export class VerifyKeyDto {
+  @ApiProperty({ description: 'The API key to check', example: 'kw_live_3xK…9Qa1bC2d', maxLength: 65536 })
+  @IsString()
+  // Anything longer than a key is answered MALFORMED (not 400), up to this bound.
+  @MaxLength(65536)
+  key: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'All are required', example: ['orders:read'], maxItems: 50 })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
+  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  permissions?: string[];
+
+  @ApiPropertyOptional({ description: "The end client's address, checked against IP allowlists", example: '203.0.113.7' })
+  @IsOptional()
+  @IsIP()
+  ip?: string;
+}
+
+export class RateLimitStateDto {
+  @ApiProperty() limit: number;
+  @ApiProperty() remaining: number;
+  @ApiProperty({ description: 'Unix time in milliseconds when the window resets' }) reset: number;
+}
+
+export class VerifyKeyResponseDto {
+  @ApiProperty() valid: boolean;
+  @ApiPropertyOptional({ enum: Object.values(VerifyCode).filter((c) => c !== VerifyCode.VALID), description: 'Why the key is not valid' })
+  code?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) keyId?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) ownerId?: string;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional() environment?: string;
+  @ApiPropertyOptional({ type: [String] }) permissions?: string[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) meta?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) expiresAt?: string | null;
+  @ApiPropertyOptional({ type: RateLimitStateDto }) ratelimit?: RateLimitStateDto;
+  @ApiPropertyOptional({ description: 'Credits left after this verification' }) remaining?: number;
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { AppConfig } from '../config/app-config';
+import type { KeySnapshot } from './verification.types';
+
+interface Entry {
+  snapshot: KeySnapshot;
+  loadedAt: number;
+}
+
+/**
+ * In-process cache of key snapshots by hash (hex), bounded in size, plus a short negative cache of
+ * unknown hashes so a flood of random well-formed keys cannot hammer the database.
+ * Entries older than the TTL are reloaded; while the database is down they may be served stale for
+ * KEY_CACHE_STALE_IF_ERROR_SECONDS.
+ */
+@Injectable()
+export class KeyCache {
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly missing: LRUCache<string, true> | undefined;
+  private readonly hashById = new Map<string, string>();
+  private readonly ttlMs: number;
+  private readonly staleMs: number;
+
+  constructor(config: AppConfig) {
+    const { maxEntries, ttlSeconds, staleIfErrorSeconds, negativeTtlSeconds } = config.keys.cache;
+    this.ttlMs = ttlSeconds * 1000;
+    this.staleMs = (ttlSeconds + staleIfErrorSeconds) * 1000;
+    this.entries = new LRUCache<string, Entry>({
+      max: Math.max(1, maxEntries),
+      dispose: (entry, hash) => {
+        if (this.hashById.get(entry.snapshot.id) === hash) this.hashById.delete(entry.snapshot.id);
+      },
+    });
+    this.missing =
+      negativeTtlSeconds > 0 ? new LRUCache<string, true>({ max: 10_000, ttl: negativeTtlSeconds * 1000, ttlAutopurge: false }) : undefined;
+  }
+
+  /** A snapshot still within the TTL, or undefined. */
+  fresh(hash: string, now: number): KeySnapshot | undefined {
+    const entry = this.entries.get(hash);
+    return entry && now - entry.loadedAt < this.ttlMs ? entry.snapshot : undefined;
+  }
+
+  /** A snapshot past its TTL but within the stale-if-error window, for database outages. */
+  stale(hash: string, now: number): KeySnapshot | undefined {
+    const entry = this.entries.peek(hash);
+    return entry && now - entry.loadedAt < this.staleMs ? entry.snapshot : undefined;
+  }
+
+  isKnownMissing(hash: string): boolean {
+    return this.missing?.get(hash) === true;
+  }
+
+  store(hash: string, snapshot: KeySnapshot, now: number): void {
+    if (this.ttlMs === 0) return;
+    this.entries.set(hash, { snapshot, loadedAt: now });
+    this.hashById.set(snapshot.id, hash);
+    this.missing?.delete(hash);
+  }
+
+  storeMissing(hash: string): void {
+    this.missing?.set(hash, true);
+  }
+
+  evictKey(keyId: string): void {
+    const hash = this.hashById.get(keyId);
+    if (hash !== undefined) this.entries.delete(hash);
+  }
+
+  evictOwner(ownerId: string): void {
+    for (const [hash, entry] of this.entries.entries()) {
+      if (entry.snapshot.ownerId === ownerId) this.entries.delete(hash);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.missing?.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { RedisService } from '../redis/redis.service';
+import { KeyCache } from './key-cache';
+
+const CHANNEL = 'keyward:key-invalidation';
+
+interface InvalidationMessage {
+  keyIds?: string[];
+  ownerId?: string;
+}
+
+/**
+ * Evicts changed keys from this instance's cache at once and, with Redis, from every other
+ * instance's through pub/sub. Without Redis (or while it is down) other instances catch up within
+ * KEY_CACHE_TTL_SECONDS.
+ */
+@Injectable()
+export class KeyInvalidation implements OnModuleInit {
+  private readonly logger = new Logger(KeyInvalidation.name);
+
+  constructor(
+    private readonly cache: KeyCache,
+    private readonly redis: RedisService,
+  ) {}
+
+  onModuleInit(): void {
+    const subscriber = this.redis.subscriber;
+    if (!subscriber) return;
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === CHANNEL) this.applyMessage(message);
+    });
+    // ioredis re-subscribes by itself after a reconnect.
+    subscriber.subscribe(CHANNEL).catch((error: Error) => this.logger.warn(`Cannot subscribe to invalidations: ${error.message}`));
+  }
+
+  keysChanged(keyIds: string[]): Promise<void> {
+    return this.publish({ keyIds });
+  }
+
+  ownerChanged(ownerId: string): Promise<void> {
+    return this.publish({ ownerId });
+  }
+
+  private async publish(message: InvalidationMessage): Promise<void> {
+    this.apply(message);
+    if (!this.redis.client) return;
+    try {
+      await this.redis.client.publish(CHANNEL, JSON.stringify(message));
+    } catch (error) {
+      this.logger.warn(`Invalidation not broadcast (${(error as Error).message}); other instances catch up within the cache TTL`);
+    }
+  }
+
+  private applyMessage(raw: string): void {
+    try {
+      this.apply(JSON.parse(raw) as InvalidationMessage);
+    } catch {
+      this.logger.warn('Ignored a malformed invalidation message');
+    }
+  }
+
+  private apply(message: InvalidationMessage): void {
+    for (const id of message.keyIds ?? []) if (typeof id === 'string') this.cache.evictKey(id);
+    if (typeof message.ownerId === 'string') this.cache.evictOwner(message.ownerId);
+  }
+}

@@ -1,0 +1,47 @@
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { isCidr } from '../net/cidr';
+
+/** `resource:action[:qualifier]`, `resource:*` or `*`. */
+export const PERMISSION_PATTERN = /^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)+)$/;
+export const PERMISSION_MAX_LENGTH = 128;
+export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+
+export function IsCidr(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyKey) =>
+    registerDecorator({
+      name: 'isCidr',
+      target: target.constructor,
+      propertyName: propertyKey as string,
+      options: { message: 'each entry must be an IPv4 or IPv6 address or CIDR range', ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && isCidr(value) },
+    });
+}
+
+/** A small JSON object: bounded serialized size and nesting depth, no arrays at the top. */
+export function IsSmallJsonObject(maxBytes: number, maxDepth: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyKey) =>
+    registerDecorator({
+      name: 'isSmallJsonObject',
+      target: target.constructor,
+      propertyName: propertyKey as string,
+      options: { message: `$property must be a JSON object of at most ${maxBytes} bytes and depth ${maxDepth}`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          depthOf(value) <= maxDepth &&
+          Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
+      },
+    });
+}
+
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, depthOf(child));
+    if (deepest > 16) break;
+  }
+  return 1 + deepest;
+}

@@ -1,0 +1,106 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+
+const HOUR_MS = 3_600_000;
+/** Counters kept while the database refuses writes; beyond this the oldest are dropped (and logged). */
+const MAX_PENDING_COUNTERS = 500_000;
+
+/**
+ * Buffers verification outcomes and last-used times in memory and writes them in batches, off the
+ * request path: every USAGE_FLUSH_INTERVAL_MS, or sooner once USAGE_FLUSH_MAX_BATCH outcomes wait,
+ * and on shutdown. A failed flush keeps the counters for the next one. A hard crash loses at most
+ * the outcomes of the last interval (plus any a failing database kept pending).
+ */
+@Injectable()
+export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UsageRecorder.name);
+  private counters = new Map<string, number>();
+  private lastUsed = new Map<string, number>();
+  private pending = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.usage.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Synchronous and allocation-light: called on every verification of a known key. */
+  record(keyId: string, outcome: string, now: number, used: boolean): void {
+    const counterKey = `${keyId}|${now - (now % HOUR_MS)}|${outcome}`;
+    this.counters.set(counterKey, (this.counters.get(counterKey) ?? 0) + 1);
+    if (used) this.lastUsed.set(keyId, now);
+    if (++this.pending >= this.config.usage.flushMaxBatch) void this.flush();
+  }
+
+  /** Writes everything buffered so far; concurrent callers share one flush. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writeBatch().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async writeBatch(): Promise<void> {
+    if (this.counters.size === 0 && this.lastUsed.size === 0) return;
+    const counters = this.counters;
+    const lastUsed = this.lastUsed;
+    this.counters = new Map();
+    this.lastUsed = new Map();
+    this.pending = 0;
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        if (counters.size > 0) {
+          const ids: string[] = [];
+          const buckets: string[] = [];
+          const outcomes: string[] = [];
+          const counts: number[] = [];
+          for (const [key, count] of counters) {
+            const [id, bucket, outcome] = key.split('|');
+            ids.push(id);
+            buckets.push(new Date(Number(bucket)).toISOString());
+            outcomes.push(outcome);
+            counts.push(count);
+          }
+          await manager.query(
+            `INSERT INTO key_usage_hourly (key_id, bucket, outcome, count)
+             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::varchar[], $4::bigint[])
+             ON CONFLICT (key_id, bucket, outcome) DO UPDATE SET count = key_usage_hourly.count + EXCLUDED.count`,
+            [ids, buckets, outcomes, counts],
+          );
+        }
+        if (lastUsed.size > 0) {
+          await manager.query(
+            `UPDATE api_keys k SET last_used_at = GREATEST(k.last_used_at, v.used_at)
+               FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, used_at)
+              WHERE k.id = v.id`,
+            [[...lastUsed.keys()], [...lastUsed.values()].map((t) => new Date(t).toISOString())],
+          );
+        }
+      });
+    } catch (error) {
+      this.restore(counters, lastUsed);
+      this.logger.warn(`Usage flush failed, will retry: ${(error as Error).message}`);
+    }
+  }
+
+  private restore(counters: Map<string, number>, lastUsed: Map<string, number>): void {
+    for (const [key, count] of counters) this.counters.set(key, (this.counters.get(key) ?? 0) + count);
+    for (const [id, time] of lastUsed) this.lastUsed.set(id, Math.max(time, this.lastUsed.get(id) ?? 0));
+    if (this.counters.size > MAX_PENDING_COUNTERS) {
+      const excess = this.counters.size - MAX_PENDING_COUNTERS;
+      const keys = this.counters.keys();
+      for (let i = 0; i < excess; i++) this.counters.delete(keys.next().value as string);
+      this.logger.error(`Dropped ${excess} usage counters: the database has refused writes for too long`);
+    }
+  }
+}
