@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { KeyCacheModule } from './api-keys/key-cache.module';
 import { AuthModule } from './auth/auth.module';
@@ -23,6 +24,7 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         RedisModule,
+        ScheduleModule.forRoot(),
         // Throttling registers its guard before auth's, so floods are refused before any lookup.
         ThrottlingModule,
         PermissionsModule,

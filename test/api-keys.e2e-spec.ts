@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { CreditRefillJob } from '../src/api-keys/credit-refill.job';
 import { UsageRecorder } from '../src/usage/usage-recorder';
 import { bearer, createUser, loginAsAdmin, type CreatedUser } from './support/auth-helpers';
 import { createKey, verify } from './support/keys-helpers';
@@ -218,6 +219,19 @@ describe('API keys (e2e)', () => {
       expect(results.filter((r) => r.code === 'USAGE_EXCEEDED')).toHaveLength(40);
       const after = await t.http().get(`/api/v1/keys/${key.id}`).set(bearer(alice.token)).expect(200);
       expect(after.body.remaining).toBe(0);
+    });
+
+    it('refills credits on schedule, once per period', async () => {
+      const key = await createKey(t.http, alice.token, { remaining: 1, refill: { amount: 3, interval: 'daily' } });
+      expect((await call({ key: key.key })).valid).toBe(true);
+      expect(await call({ key: key.key })).toEqual({ valid: false, code: 'USAGE_EXCEEDED' });
+      await db.query(`UPDATE api_keys SET created_at = now() - interval '2 days' WHERE id = $1`, [key.id]);
+      const job = t.app.get(CreditRefillJob);
+      expect(await job.handle()).toBeGreaterThanOrEqual(1);
+      await job.handle();
+      const after = await t.http().get(`/api/v1/keys/${key.id}`).set(bearer(alice.token)).expect(200);
+      expect(after.body).toMatchObject({ remaining: 3, refill: { amount: 3, interval: 'daily' } });
+      expect(await call({ key: key.key })).toMatchObject({ valid: true, remaining: 2 });
     });
 
     it('requires keys:verify from the caller', async () => {

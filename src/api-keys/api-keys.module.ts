@@ -4,6 +4,7 @@ import { UsersModule } from '../users/users.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
+import { CreditRefillJob } from './credit-refill.job';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { KeyHasher } from './key-hasher';
 import { KeyRateLimiter } from './key-rate-limiter';
@@ -16,7 +17,7 @@ import { VerifyController } from './verify.controller';
   imports: [TypeOrmModule.forFeature([ApiKeyEntity]), UsersModule],
   // VerifyController first: `POST /keys/verify` must never be shadowed by an `/:id` route.
   controllers: [VerifyController, ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, KeyHasher, KeyRateLimiter, KeySnapshotLoader, KeyUsageQuery, KeyVerifier],
+  providers: [ApiKeysRepository, ApiKeysService, CreditRefillJob, KeyHasher, KeyRateLimiter, KeySnapshotLoader, KeyUsageQuery, KeyVerifier],
   exports: [KeyVerifier],
 })
 export class ApiKeysModule {}

@@ -130,6 +130,21 @@ export class ApiKeysRepository {
     return rows.length === 0 ? undefined : rows[0].remaining;
   }
 
+  /**
+   * Resets the balance of keys whose refill period (UTC day or month) has begun since their last
+   * refill. Idempotent: running it twice, or on two instances, refills once.
+   */
+  async refillDueCredits(): Promise<number> {
+    const [, affected] = (await this.keys.query(
+      `UPDATE api_keys SET remaining = refill_amount, refilled_at = now()
+        WHERE refill_interval IS NOT NULL AND refill_amount IS NOT NULL
+          AND revoked_at IS NULL AND deleted_at IS NULL
+          AND COALESCE(refilled_at, created_at)
+              < date_trunc(CASE refill_interval WHEN 'daily' THEN 'day' ELSE 'month' END, now(), 'UTC')`,
+    )) as [unknown, number];
+    return affected;
+  }
+
   async softDelete(id: string, manager?: EntityManager): Promise<void> {
     await this.repo(manager).update({ id }, { deletedAt: () => 'now()', revokedAt: () => 'COALESCE(revoked_at, now())' } as object);
   }

@@ -2,7 +2,6 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 import { KeyCache } from './key-cache';
 
-const CHANNEL = 'keyward:key-invalidation';
 
 interface InvalidationMessage {
   keyIds?: string[];
@@ -17,20 +16,23 @@ interface InvalidationMessage {
 @Injectable()
 export class KeyInvalidation implements OnModuleInit {
   private readonly logger = new Logger(KeyInvalidation.name);
+  private readonly channel: string;
 
   constructor(
     private readonly cache: KeyCache,
     private readonly redis: RedisService,
-  ) {}
+  ) {
+    this.channel = `${redis.keyPrefix}key-invalidation`;
+  }
 
   onModuleInit(): void {
     const subscriber = this.redis.subscriber;
     if (!subscriber) return;
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === CHANNEL) this.applyMessage(message);
+      if (channel === this.channel) this.applyMessage(message);
     });
     // ioredis re-subscribes by itself after a reconnect.
-    subscriber.subscribe(CHANNEL).catch((error: Error) => this.logger.warn(`Cannot subscribe to invalidations: ${error.message}`));
+    subscriber.subscribe(this.channel).catch((error: Error) => this.logger.warn(`Cannot subscribe to invalidations: ${error.message}`));
   }
 
   keysChanged(keyIds: string[]): Promise<void> {
@@ -45,7 +47,7 @@ export class KeyInvalidation implements OnModuleInit {
     this.apply(message);
     if (!this.redis.client) return;
     try {
-      await this.redis.client.publish(CHANNEL, JSON.stringify(message));
+      await this.redis.client.publish(this.channel, JSON.stringify(message));
     } catch (error) {
       this.logger.warn(`Invalidation not broadcast (${(error as Error).message}); other instances catch up within the cache TTL`);
     }

@@ -38,7 +38,7 @@ export class KeyRateLimiter {
   private async consumeShared(keyId: string, limit: number, windowMs: number, window: number, reset: number, now: number): Promise<RateLimitDecision> {
     try {
       const client = this.redis.client as unknown as { keywardIncrementWindow(key: string, ttl: number): Promise<number> };
-      const count = await client.keywardIncrementWindow(`kw:rl:${keyId}:${window}`, windowMs);
+      const count = await client.keywardIncrementWindow(`${this.redis.keyPrefix}rl:${keyId}:${window}`, windowMs);
       return this.decide(count, limit, reset);
     } catch (error) {
       this.logger.debug(`Shared rate limit unavailable: ${(error as Error).message}`);

@@ -23,7 +23,7 @@ export class AppConfig {
     poolSize: number;
     runMigrations: boolean;
   };
-  readonly redis: { url?: string };
+  readonly redis: { url?: string; keyPrefix: string };
   readonly keys: {
     enabled: boolean;
     prefix: string;
@@ -68,7 +68,7 @@ export class AppConfig {
       poolSize: env.DATABASE_POOL_SIZE,
       runMigrations: env.DATABASE_RUN_MIGRATIONS,
     };
-    this.redis = { url: env.REDIS_URL };
+    this.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX };
     const allowedIpRanges = parseCidrList(env.ALLOWED_IP_RANGES);
     if (!allowedIpRanges) throw new Error('Invalid configuration: ALLOWED_IP_RANGES must be a comma-separated list of CIDR ranges');
     if (env.KEY_MAX_TTL > 0 && env.KEY_DEFAULT_TTL > env.KEY_MAX_TTL) {

@@ -76,6 +76,10 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
 
+  /** Namespace for every Redis key and channel, so deployments can share one Redis. */
+  @IsString() @Matches(/^[A-Za-z0-9:_.-]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 : _ . -' })
+  REDIS_KEY_PREFIX = 'keyward:';
+
   @IsString() @Matches(/^[a-z][a-z0-9]{0,11}$/, { message: 'KEY_PREFIX must be 1-12 lowercase letters/digits starting with a letter' })
   KEY_PREFIX = 'kw';
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
@@ -8,15 +8,18 @@ import { AppConfig } from '../config/app-config';
  * the recovery are each logged once.
  */
 @Injectable()
-export class RedisService implements OnApplicationShutdown {
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   /** For commands. Undefined without REDIS_URL. */
   readonly client?: Redis;
   /** A second connection, for pub/sub only. */
   readonly subscriber?: Redis;
+  /** Prefix of every key and channel this deployment uses. */
+  readonly keyPrefix: string;
   private down = false;
 
   constructor(config: AppConfig) {
+    this.keyPrefix = config.redis.keyPrefix;
     if (!config.redis.url) return;
     this.client = this.connect(config.redis.url, 'commands');
     this.subscriber = this.connect(config.redis.url, 'subscriber');
@@ -28,6 +31,11 @@ export class RedisService implements OnApplicationShutdown {
 
   get available(): boolean {
     return this.client?.status === 'ready';
+  }
+
+  /** Gives Redis a moment to connect at start-up, so the first requests already share state. */
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.client, this.subscriber].map((redis) => redis && waitUntilReady(redis, 2000)));
   }
 
   private connect(url: string, role: string): Redis {
@@ -55,4 +63,17 @@ export class RedisService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.client, this.subscriber].map((redis) => redis?.quit().catch(() => redis.disconnect())));
   }
+}
+
+function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+  });
 }

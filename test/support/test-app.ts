@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +21,13 @@ export class TestStorage {
 
   static async create(): Promise<TestStorage> {
     const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
+    // Instances on one storage share Redis state; different test files never do.
+    const redisKeyPrefix = `keyward-test-${randomBytes(4).toString('hex')}:`;
     const removeDir = async () => rmSync(dataDir, { recursive: true, force: true });
     const serverUrl = process.env.DATABASE_URL;
-    if (!serverUrl) return new TestStorage({ KEYWARD_DATA_DIR: dataDir }, removeDir);
+    if (!serverUrl) return new TestStorage({ KEYWARD_DATA_DIR: dataDir, REDIS_KEY_PREFIX: redisKeyPrefix }, removeDir);
     const database = await TestDatabase.create(serverUrl);
-    return new TestStorage({ KEYWARD_DATA_DIR: dataDir, DATABASE_URL: database.url }, async () => {
+    return new TestStorage({ KEYWARD_DATA_DIR: dataDir, DATABASE_URL: database.url, REDIS_KEY_PREFIX: redisKeyPrefix }, async () => {
       await database.drop();
       await removeDir();
     });

@@ -1,0 +1,71 @@
+import { bearer, createUser, loginAsAdmin } from './support/auth-helpers';
+import { createKey, verify } from './support/keys-helpers';
+import { startApp, TestStorage, type TestApp } from './support/test-app';
+
+/**
+ * Several instances share state only through PostgreSQL and Redis. On the embedded database a
+ * second instance is refused outright, which is what this spec checks there.
+ */
+const shared = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+
+describe('several instances (e2e)', () => {
+  let storage: TestStorage;
+  let a: TestApp;
+
+  beforeAll(async () => {
+    storage = await TestStorage.create();
+    // A long cache TTL: only the Redis broadcast can make instance B notice the revocation quickly.
+    a = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300' });
+  });
+  afterAll(async () => {
+    await a.close();
+    await storage.destroy();
+  });
+
+  if (!shared) {
+    it('refuses a second instance on the same embedded data dir', async () => {
+      await expect(startApp(storage)).rejects.toThrow(/single-instance/);
+    });
+    return;
+  }
+
+  let b: TestApp;
+  beforeAll(async () => {
+    b = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300' });
+  });
+  afterAll(() => b.close());
+
+  it('sees a revocation made on another instance within one second', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const user = await createUser(a.http, admin);
+    const key = await createKey(a.http, user.token);
+    expect((await verify(b.http, admin, { key: key.key })).valid).toBe(true); // now cached on B
+    await a.http().post(`/api/v1/keys/${key.id}/revoke`).set(bearer(user.token)).send({}).expect(200);
+    const deadline = Date.now() + 1000;
+    let result = await verify(b.http, admin, { key: key.key });
+    while (result.valid && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      result = await verify(b.http, admin, { key: key.key });
+    }
+    expect(result).toEqual({ valid: false, code: 'REVOKED' });
+  });
+
+  it('shares one per-key rate limit across instances', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const key = await createKey(a.http, admin, { rateLimit: { limit: 10, windowSeconds: 60 } });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => verify(i % 2 === 0 ? a.http : b.http, admin, { key: key.key })),
+    );
+    expect(results.filter((r) => r.valid)).toHaveLength(10);
+    expect(results.filter((r) => r.code === 'RATE_LIMITED')).toHaveLength(20);
+  });
+
+  it('spends credits exactly across instances', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const key = await createKey(a.http, admin, { remaining: 7 });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => verify(i % 2 === 0 ? a.http : b.http, admin, { key: key.key })),
+    );
+    expect(results.filter((r) => r.valid)).toHaveLength(7);
+  });
+});
