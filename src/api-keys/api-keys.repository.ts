@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type EntityManager, type Repository, type DeepPartial } from 'typeorm';
 import type { CursorPosition } from '../common/pagination/cursor';
+import { containsPattern, keysetPage } from '../common/pagination/keyset';
 import { ApiKeyEntity } from './entities/api-key.entity';
 
 export type KeyStatus = 'active' | 'expired' | 'revoked' | 'disabled';
@@ -70,15 +71,10 @@ export class ApiKeysRepository {
   }
 
   list(filter: KeyListFilter): Promise<ApiKeyEntity[]> {
-    const query = this.keys
-      .createQueryBuilder('k')
-      .where('k.deleted_at IS NULL')
-      .orderBy('k.created_at', 'ASC')
-      .addOrderBy('k.id', 'ASC')
-      .limit(filter.limit + 1);
+    const query = keysetPage(this.keys.createQueryBuilder('k'), 'k', filter.limit, filter.after);
     if (filter.ownerId) query.andWhere('k.owner_id = :ownerId', { ownerId: filter.ownerId });
     if (filter.environment) query.andWhere('k.environment = :environment', { environment: filter.environment });
-    if (filter.q) query.andWhere('k.name ILIKE :pattern', { pattern: `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+    if (filter.q) query.andWhere('k.name ILIKE :pattern', { pattern: containsPattern(filter.q) });
     switch (filter.status) {
       case 'revoked':
         query.andWhere('k.revoked_at IS NOT NULL');
@@ -92,12 +88,6 @@ export class ApiKeysRepository {
       case 'active':
         query.andWhere('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND k.enabled');
         break;
-    }
-    if (filter.after) {
-      query.andWhere('(k.created_at, k.id) > (CAST(:afterTime AS timestamptz), CAST(:afterId AS uuid))', {
-        afterTime: filter.after.sort,
-        afterId: filter.after.id,
-      });
     }
     return query.getMany();
   }

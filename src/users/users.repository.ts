@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, EntityManager, IsNull, Repository, type DeepPartial } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { CursorPosition } from '../common/pagination/cursor';
+import { containsPattern, keysetPage } from '../common/pagination/keyset';
 import { UserEntity, type UserStatus } from './entities/user.entity';
 
 export interface UserListFilter {
@@ -78,23 +79,12 @@ export class UsersRepository {
   }
 
   list(filter: UserListFilter): Promise<UserEntity[]> {
-    const query = this.users
-      .createQueryBuilder('u')
-      .where('u.deleted_at IS NULL')
-      .orderBy('u.created_at', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .limit(filter.limit + 1);
+    const query = keysetPage(this.users.createQueryBuilder('u'), 'u', filter.limit, filter.after);
     if (filter.status) query.andWhere('u.status = :status', { status: filter.status });
     if (filter.role) query.andWhere(':role = ANY(u.roles)', { role: filter.role });
     if (filter.q) {
-      const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(filter.q);
       query.andWhere(new Brackets((b) => b.where('u.email ILIKE :pattern', { pattern }).orWhere('u.name ILIKE :pattern', { pattern })));
-    }
-    if (filter.after) {
-      query.andWhere('(u.created_at, u.id) > (CAST(:afterTime AS timestamptz), CAST(:afterId AS uuid))', {
-        afterTime: filter.after.sort,
-        afterId: filter.after.id,
-      });
     }
     return query.getMany();
   }
