@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { API_KEY_SECURITY, BEARER_SECURITY } from './common/auth/auth.decorators';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
+import { requestIdMiddleware } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { AppConfig } from './config/app-config';
 
@@ -23,6 +24,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.useGlobalPipes(createValidationPipe());

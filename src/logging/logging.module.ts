@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { Module, RequestMethod } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { assignRequestId } from '../common/http/request-id';
 import { AppConfig } from '../config/app-config';
@@ -25,9 +25,16 @@ export const REDACTED_PATHS = [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        // The verification hot paths are not access-logged: per-request logging would cost them a
+        // large share of their throughput. Their outcomes go to usage counters instead, and their
+        // errors are still logged by the exception filter.
+        exclude: [
+          { path: 'keys/verify', method: RequestMethod.POST },
+          { path: 'auth/check', method: RequestMethod.GET },
+        ],
         pinoHttp: {
           level: config.http.logLevel,
-          genReqId: assignRequestId,
+          genReqId: (req: IncomingMessage & { id?: string }, res: ServerResponse) => req.id ?? assignRequestId(req, res),
           redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
           // Probes and scrapes would drown everything else.
           autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)\b/.test(req.url ?? '') },

@@ -12,6 +12,12 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   return id;
 }
 
+/** Express middleware: every request gets its id first, whether or not it is access-logged. */
+export function requestIdMiddleware(req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void): void {
+  req.id = assignRequestId(req, res);
+  next();
+}
+
 export function requestIdOf(req: IncomingMessage): string {
   return String((req as IncomingMessage & { id?: unknown }).id ?? '');
 }
