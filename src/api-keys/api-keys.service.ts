@@ -47,6 +47,7 @@ export class ApiKeysService {
     const roles = unique(dto.roles ?? []);
     const permissions = unique(dto.permissions ?? []);
     this.rbac.assertRolesExist(roles);
+    this.rbac.assertPermissionsKnown(permissions);
     // Nobody grants more than they hold, and a key never exceeds its owner.
     this.rbac.assertCanGrant(actor.permissions, roles, permissions);
     this.rbac.assertCanGrant(this.rbac.effectivePermissions(owner.roles, owner.permissions), roles, permissions);
@@ -105,6 +106,7 @@ export class ApiKeysService {
       const roles = unique(dto.roles ?? key.roles);
       const permissions = unique(dto.permissions ?? key.permissions);
       this.rbac.assertRolesExist(roles);
+      this.rbac.assertPermissionsKnown(permissions);
       this.rbac.assertCanGrant(actor.permissions, roles, permissions);
       const owner = await this.users.findById(key.ownerId);
       this.rbac.assertCanGrant(owner ? this.rbac.effectivePermissions(owner.roles, owner.permissions) : [], roles, permissions);

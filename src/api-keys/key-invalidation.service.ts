@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { RbacService } from '../permissions/rbac.service';
 import { RedisService } from '../redis/redis.service';
 import { KeyCache } from './key-cache';
 
@@ -6,6 +7,8 @@ import { KeyCache } from './key-cache';
 interface InvalidationMessage {
   keyIds?: string[];
   ownerId?: string;
+  /** Roles or permissions changed: every cached key's permissions may be stale. */
+  catalog?: boolean;
 }
 
 /**
@@ -21,6 +24,7 @@ export class KeyInvalidation implements OnModuleInit {
   constructor(
     private readonly cache: KeyCache,
     private readonly redis: RedisService,
+    private readonly rbac: RbacService,
   ) {
     this.channel = `${redis.keyPrefix}key-invalidation`;
   }
@@ -43,8 +47,12 @@ export class KeyInvalidation implements OnModuleInit {
     return this.publish({ ownerId });
   }
 
+  catalogChanged(): Promise<void> {
+    return this.publish({ catalog: true });
+  }
+
   private async publish(message: InvalidationMessage): Promise<void> {
-    this.apply(message);
+    await this.apply(message);
     if (!this.redis.client) return;
     try {
       await this.redis.client.publish(this.channel, JSON.stringify(message));
@@ -54,15 +62,22 @@ export class KeyInvalidation implements OnModuleInit {
   }
 
   private applyMessage(raw: string): void {
+    let message: InvalidationMessage;
     try {
-      this.apply(JSON.parse(raw) as InvalidationMessage);
+      message = JSON.parse(raw) as InvalidationMessage;
     } catch {
       this.logger.warn('Ignored a malformed invalidation message');
+      return;
     }
+    this.apply(message).catch((error: Error) => this.logger.error(`Could not apply an invalidation: ${error.message}`));
   }
 
-  private apply(message: InvalidationMessage): void {
+  private async apply(message: InvalidationMessage): Promise<void> {
     for (const id of message.keyIds ?? []) if (typeof id === 'string') this.cache.evictKey(id);
     if (typeof message.ownerId === 'string') this.cache.evictOwner(message.ownerId);
+    if (message.catalog === true) {
+      await this.rbac.reload();
+      this.cache.clear();
+    }
   }
 }

@@ -3,7 +3,9 @@ import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { isIpAllowed, parseIp, type CidrRange } from '../common/net/cidr';
 import { AppConfig } from '../config/app-config';
+import { LRUCache } from 'lru-cache';
 import { missingPermissions } from '../permissions/permission-evaluator';
+import { evaluatePermissionQuery, parsePermissionQuery, PermissionQueryError, type PermissionQuery } from '../permissions/permission-query';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyCache } from './key-cache';
@@ -25,6 +27,8 @@ export class KeyVerifier {
   private readonly enabled: boolean;
   private readonly globalAllowlist: CidrRange[];
   private readonly inFlight = new Map<string, Promise<KeySnapshot | undefined>>();
+  /** Callers repeat the same few queries: parse each once. */
+  private readonly parsedQueries = new LRUCache<string, PermissionQuery>({ max: 1000 });
 
   constructor(
     config: AppConfig,
@@ -42,6 +46,7 @@ export class KeyVerifier {
 
   async verify(input: VerifyInput): Promise<VerifyResult> {
     const { key } = input;
+    const query = input.permissionQuery === undefined ? undefined : this.parseQuery(input.permissionQuery);
     if (parseKey(key, this.prefix) === undefined) return { valid: false, code: VerifyCode.MALFORMED };
     if (!this.enabled) return { valid: false, code: VerifyCode.DISABLED };
 
@@ -50,7 +55,7 @@ export class KeyVerifier {
     const snapshot = this.cache.fresh(hash, now) ?? (await this.lookup(key as string, hash, now));
     if (!snapshot || snapshot.honeytoken) return { valid: false, code: VerifyCode.NOT_FOUND };
 
-    const failure = this.check(snapshot, input, now);
+    const failure = this.check(snapshot, input, query, now);
     if (failure) return this.fail(snapshot, failure, now);
 
     let ratelimit;
@@ -83,7 +88,7 @@ export class KeyVerifier {
     };
   }
 
-  private check(key: KeySnapshot, input: VerifyInput, now: number): FailureCode | undefined {
+  private check(key: KeySnapshot, input: VerifyInput, query: PermissionQuery | undefined, now: number): FailureCode | undefined {
     if (key.revoked) return VerifyCode.REVOKED;
     if (!key.enabled || !key.ownerActive || (key.ownerExpiresAt !== null && key.ownerExpiresAt <= now)) return VerifyCode.DISABLED;
     if (key.expiresAt !== null && key.expiresAt <= now) return VerifyCode.EXPIRED;
@@ -94,7 +99,22 @@ export class KeyVerifier {
     if (input.permissions && input.permissions.length > 0 && missingPermissions(input.permissions, key.permissions).length > 0) {
       return VerifyCode.INSUFFICIENT_PERMISSIONS;
     }
+    if (query && !evaluatePermissionQuery(query, key.permissions)) return VerifyCode.INSUFFICIENT_PERMISSIONS;
     return undefined;
+  }
+
+  private parseQuery(text: string): PermissionQuery {
+    let query = this.parsedQueries.get(text);
+    if (!query) {
+      try {
+        query = parsePermissionQuery(text);
+      } catch (error) {
+        if (!(error instanceof PermissionQueryError)) throw error;
+        throw DomainError.badRequest(`permissionQuery: ${error.message}`, [{ field: 'permissionQuery', messages: [error.message] }]);
+      }
+      this.parsedQueries.set(text, query);
+    }
+    return query;
   }
 
   private fail(key: KeySnapshot, code: FailureCode, now: number): VerifyResult {

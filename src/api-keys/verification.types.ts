@@ -49,6 +49,8 @@ export interface RateLimitState {
 export interface VerifyInput {
   key: unknown;
   permissions?: readonly string[];
+  /** `a AND (b OR c)`; a syntax error is a 400. */
+  permissionQuery?: string;
   /** Client address as text; checked against the global and the key's allowlist. */
   ip?: string;
 }

@@ -1,7 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminCatalogController } from './admin-catalog.controller';
 import { CatalogController } from './catalog.controller';
 import { CatalogRepository } from './catalog.repository';
+import { CatalogService } from './catalog.service';
 import { PermissionEntity } from './entities/permission.entity';
 import { RoleEntity } from './entities/role.entity';
 import { RbacService } from './rbac.service';
@@ -9,8 +11,8 @@ import { RbacService } from './rbac.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([PermissionEntity, RoleEntity])],
-  controllers: [CatalogController],
-  providers: [CatalogRepository, RbacService],
+  controllers: [CatalogController, AdminCatalogController],
+  providers: [CatalogRepository, CatalogService, RbacService],
   exports: [RbacService],
 })
 export class PermissionsModule {}

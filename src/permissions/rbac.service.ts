@@ -11,16 +11,40 @@ import { missingPermissions } from './permission-evaluator';
 @Injectable()
 export class RbacService implements OnModuleInit {
   private roles = new Map<string, readonly string[]>();
+  private known = new Set<string>();
 
   constructor(private readonly catalog: CatalogRepository) {}
 
   async onModuleInit(): Promise<void> {
-    await this.reloadRoles();
+    await this.reload();
   }
 
-  async reloadRoles(): Promise<void> {
-    const roles = await this.catalog.listRoles();
+  /** Re-reads roles and the permission catalog (after a change on any instance). */
+  async reload(): Promise<void> {
+    const [roles, permissions] = await Promise.all([this.catalog.listRoles(), this.catalog.listPermissions()]);
     this.roles = new Map(roles.map((role) => [role.name, role.permissions]));
+    this.known = new Set(permissions.map((permission) => permission.name));
+  }
+
+  /**
+   * Grants must name registered permissions: `*`, a catalog entry, or `resource:*` over a resource
+   * the catalog has. Verification may ask about anything; it is simply not granted.
+   */
+  assertPermissionsKnown(permissions: readonly string[]): void {
+    const unknown = permissions.filter((permission) => !this.isKnown(permission));
+    if (unknown.length > 0) {
+      throw DomainError.badRequest(`Unknown permission: ${unknown.join(', ')}; register it first`, [
+        { field: 'permissions', messages: [`unknown permission: ${unknown.join(', ')}`] },
+      ]);
+    }
+  }
+
+  private isKnown(permission: string): boolean {
+    if (permission === '*' || this.known.has(permission)) return true;
+    if (!permission.endsWith(':*')) return false;
+    const prefix = permission.slice(0, -1);
+    for (const name of this.known) if (name.startsWith(prefix)) return true;
+    return false;
   }
 
   effectivePermissions(roles: readonly string[], direct: readonly string[] = []): string[] {

@@ -19,6 +19,16 @@ export class VerifyKeyDto {
   @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
   permissions?: string[];
 
+  @ApiPropertyOptional({
+    description: 'Boolean expression over permissions with AND, OR and parentheses; checked after `permissions`',
+    example: 'orders:read AND (orders:write OR admin:*)',
+    maxLength: 1000,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  permissionQuery?: string;
+
   @ApiPropertyOptional({ description: "The end client's address, checked against IP allowlists", example: '203.0.113.7' })
   @IsOptional()
   @IsIP()

@@ -1,0 +1,96 @@
+import { bearer, createUser, loginAsAdmin, type CreatedUser } from './support/auth-helpers';
+import { createKey, verify } from './support/keys-helpers';
+import { startIsolatedApp, type TestApp } from './support/test-app';
+
+describe('RBAC: custom permissions and roles (e2e)', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startIsolatedApp();
+    admin = await loginAsAdmin(t.http);
+  });
+  afterAll(() => t.close());
+
+  const asAdmin = () => bearer(admin);
+
+  async function userWithRoles(roles: string[]): Promise<CreatedUser> {
+    const user = await createUser(t.http, admin);
+    await t.http().put(`/api/v1/admin/users/${user.id}/roles`).set(asAdmin()).send({ roles }).expect(200);
+    return user;
+  }
+
+  it('registers a team permission, grants it through a custom role and checks it at verify', async () => {
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'orders:read', description: 'Read orders' }).expect(201);
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'orders:write' }).expect(201);
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'orders:read' }).expect(409);
+    const role = await t.http().post('/api/v1/admin/roles').set(asAdmin()).send({ name: 'orders-reader', permissions: ['orders:read'] }).expect(201);
+    expect(role.body).toEqual({ name: 'orders-reader', description: '', permissions: ['orders:read'], builtIn: false });
+
+    const user = await userWithRoles(['user', 'orders-reader']);
+    const key = await createKey(t.http, user.token, { roles: ['orders-reader'] });
+    expect(await verify(t.http, admin, { key: key.key, permissions: ['orders:read'] })).toMatchObject({ valid: true, permissions: ['orders:read'] });
+    expect(await verify(t.http, admin, { key: key.key, permissions: ['orders:write'] })).toEqual({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+    expect((await verify(t.http, admin, { key: key.key, permissionQuery: 'orders:read AND (orders:write OR orders:*)' })).valid).toBe(false);
+    expect((await verify(t.http, admin, { key: key.key, permissionQuery: 'orders:write OR (orders:read and not:here) OR orders:read' })).valid).toBe(true);
+    const syntax = await t.http().post('/api/v1/keys/verify').set(asAdmin()).send({ key: key.key, permissionQuery: 'orders:read AND (' }).expect(400);
+    expect(syntax.body.message).toMatch(/permissionQuery: .*position/);
+
+    // Editing the role changes what the key may do on the very next verification.
+    await t.http().patch('/api/v1/admin/roles/orders-reader').set(asAdmin()).send({ permissions: ['orders:read', 'orders:write'] }).expect(200);
+    expect((await verify(t.http, admin, { key: key.key, permissions: ['orders:write'] })).valid).toBe(true);
+  });
+
+  it('refuses unknown permissions in grants', async () => {
+    const res = await t.http().post('/api/v1/keys').set(asAdmin()).send({ name: 'x', permissions: ['inventory:read'] }).expect(400);
+    expect(res.body.message).toContain('inventory:read');
+    await t.http().post('/api/v1/admin/roles').set(asAdmin()).send({ name: 'inv', permissions: ['inventory:*'] }).expect(400);
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'inventory:*' }).expect(400);
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'Inventory Read' }).expect(400);
+  });
+
+  it('protects built-ins and refuses to delete what is in use unless forced', async () => {
+    await t.http().delete('/api/v1/admin/permissions/keys:read').set(asAdmin()).expect(409);
+    await t.http().patch('/api/v1/admin/roles/admin').set(asAdmin()).send({ permissions: [] }).expect(409);
+    await t.http().delete('/api/v1/admin/roles/user').set(asAdmin()).expect(409);
+    await t.http().delete('/api/v1/admin/roles/no-such-role').set(asAdmin()).expect(404);
+
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'billing:read' }).expect(201);
+    await t.http().post('/api/v1/admin/roles').set(asAdmin()).send({ name: 'billing', permissions: ['billing:read'] }).expect(201);
+    const key = await createKey(t.http, admin, { permissions: ['billing:read'] });
+    expect((await verify(t.http, admin, { key: key.key, permissions: ['billing:read'] })).valid).toBe(true);
+
+    await t.http().delete('/api/v1/admin/permissions/billing:read').set(asAdmin()).expect(409);
+    await t.http().delete('/api/v1/admin/permissions/billing:read').query({ force: 'true' }).set(asAdmin()).expect(204);
+    const roles = await t.http().get('/api/v1/roles').set(asAdmin()).expect(200);
+    expect(roles.body.items.find((r: { name: string }) => r.name === 'billing').permissions).toEqual([]);
+    const stored = await t.http().get(`/api/v1/keys/${key.id}`).set(asAdmin()).expect(200);
+    expect(stored.body.permissions).toEqual([]);
+    expect(await verify(t.http, admin, { key: key.key, permissions: ['billing:read'] })).toEqual({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+
+    const holder = await userWithRoles(['billing']);
+    await t.http().delete('/api/v1/admin/roles/billing').set(asAdmin()).expect(409);
+    await t.http().delete('/api/v1/admin/roles/billing').query({ force: true }).set(asAdmin()).expect(204);
+    const after = await t.http().get(`/api/v1/admin/users/${holder.id}`).set(asAdmin()).expect(200);
+    expect(after.body.roles).toEqual([]);
+  });
+
+  it('stops a role manager from putting into a role what they do not hold', async () => {
+    await t.http().post('/api/v1/admin/roles').set(asAdmin()).send({ name: 'role-manager', permissions: ['roles:manage', 'roles:read'] }).expect(201);
+    const manager = await userWithRoles(['role-manager']);
+    await t.http().post('/api/v1/admin/roles').set(bearer(manager.token)).send({ name: 'everything', permissions: ['*'] }).expect(403);
+    await t.http().post('/api/v1/admin/roles').set(bearer(manager.token)).send({ name: 'readers', permissions: ['roles:read'] }).expect(201);
+    await t.http().patch('/api/v1/admin/roles/readers').set(bearer(manager.token)).send({ permissions: ['users:delete'] }).expect(403);
+    await t.http().post('/api/v1/admin/permissions').set(bearer(manager.token)).send({ name: 'x:y' }).expect(403);
+  });
+
+  it('refuses escalation attempts and writes nothing', async () => {
+    const user = await userWithRoles(['user']);
+    await t.http().put(`/api/v1/admin/users/${user.id}/roles`).set(bearer(user.token)).send({ roles: ['admin'] }).expect(403);
+    await t.http().post('/api/v1/keys').set(bearer(user.token)).send({ name: 'x', permissions: ['users:delete'] }).expect(403);
+    const me = await t.http().get('/api/v1/auth/me').set(bearer(user.token)).expect(200);
+    expect(me.body.roles).toEqual(['user']);
+    const keys = await t.http().get('/api/v1/keys').set(bearer(user.token)).expect(200);
+    expect(keys.body.items).toEqual([]);
+  });
+});
