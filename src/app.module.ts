@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { KeyCacheModule } from './api-keys/key-cache.module';
 import { AuthModule } from './auth/auth.module';
@@ -33,6 +34,7 @@ export class AppModule {
         UsersModule,
         ApiKeysModule,
         AuthModule,
+        AdminModule,
         HealthModule,
       ],
     };

@@ -93,4 +93,44 @@ describe('RBAC: custom permissions and roles (e2e)', () => {
     const keys = await t.http().get('/api/v1/keys').set(bearer(user.token)).expect(200);
     expect(keys.body.items).toEqual([]);
   });
+
+  it('explains what a key and a user may do, and why', async () => {
+    const user = await userWithRoles(['user', 'auditor']);
+    const key = await createKey(t.http, user.token, { roles: ['auditor'], permissions: ['keys:read'] });
+    const own = await t.http().get(`/api/v1/keys/${key.id}/effective-permissions`).set(bearer(user.token)).expect(200);
+    expect(own.body).toMatchObject({ type: 'key', id: key.id, withheldByOwner: [] });
+    expect(own.body.permissions).toEqual(expect.arrayContaining(['audit:read', 'keys:read']));
+    expect(own.body.grants).toEqual(expect.arrayContaining([{ permission: 'keys:read', source: 'direct' }, { permission: 'audit:read', source: 'role:auditor' }]));
+    const other = await userWithRoles(['user']);
+    await t.http().get(`/api/v1/keys/${key.id}/effective-permissions`).set(bearer(other.token)).expect(404);
+
+    // Demote the owner: the key keeps its grant on paper but loses it in effect.
+    await t.http().put(`/api/v1/admin/users/${user.id}/roles`).set(asAdmin()).send({ roles: ['user'] }).expect(200);
+    const demoted = await t.http().get(`/api/v1/keys/${key.id}/effective-permissions`).set(asAdmin()).expect(200);
+    expect(demoted.body.withheldByOwner).toContain('audit:read');
+    expect(demoted.body.permissions).toEqual(['keys:read', 'permissions:read', 'roles:read']);
+
+    const check = await t
+      .http()
+      .post('/api/v1/admin/permissions/check')
+      .set(asAdmin())
+      .send({ userId: user.id, permissions: ['keys:read', 'users:read'], permissionQuery: 'keys:read OR users:read' })
+      .expect(200);
+    expect(check.body).toMatchObject({ type: 'user', granted: false, queryGranted: true });
+    expect(check.body.decisions).toEqual([
+      { permission: 'keys:read', granted: true, grantedBy: [{ permission: 'keys:read', source: 'role:user' }] },
+      { permission: 'users:read', granted: false, grantedBy: [] },
+    ]);
+    await t.http().post('/api/v1/admin/permissions/check').set(asAdmin()).send({ userId: user.id, keyId: key.id, permissions: ['a:b'] }).expect(400);
+    await t.http().post('/api/v1/admin/permissions/check').set(asAdmin()).send({ keyId: key.id, permissionQuery: '(' }).expect(400);
+    await t.http().post('/api/v1/admin/permissions/check').set(bearer(other.token)).send({ keyId: key.id, permissions: ['a:b'] }).expect(200);
+  });
+
+  it('lists every owner\'s keys on /admin/keys for keys:read:all only', async () => {
+    const user = await userWithRoles(['user']);
+    const key = await createKey(t.http, user.token);
+    await t.http().get('/api/v1/admin/keys').set(bearer(user.token)).expect(403);
+    const all = await t.http().get('/api/v1/admin/keys').query({ ownerId: user.id }).set(asAdmin()).expect(200);
+    expect(all.body.items.map((k: { id: string }) => k.id)).toEqual([key.id]);
+  });
 });

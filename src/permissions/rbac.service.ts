@@ -3,6 +3,12 @@ import { DomainError } from '../common/errors/domain-error';
 import { CatalogRepository } from './catalog.repository';
 import { missingPermissions } from './permission-evaluator';
 
+export interface PermissionGrant {
+  permission: string;
+  /** `direct` or `role:<name>`. */
+  source: string;
+}
+
 /**
  * Resolves roles to permissions and enforces the scope ceiling (nobody grants more than they hold).
  * Roles are few and change rarely, so they are held in memory (loaded at start-up, reloaded on
@@ -51,6 +57,16 @@ export class RbacService implements OnModuleInit {
     const result = new Set(direct);
     for (const role of roles) for (const permission of this.roles.get(role) ?? []) result.add(permission);
     return [...result].sort();
+  }
+
+  /**
+   * Where each held permission comes from: `direct`, or `role:<name>`. Used to explain decisions;
+   * `effectivePermissions` is the same set without the provenance.
+   */
+  grantsOf(roles: readonly string[], direct: readonly string[] = []): PermissionGrant[] {
+    const grants = direct.map((permission) => ({ permission, source: 'direct' }));
+    for (const role of roles) for (const permission of this.roles.get(role) ?? []) grants.push({ permission, source: `role:${role}` });
+    return grants;
   }
 
   assertRolesExist(roles: readonly string[]): void {
