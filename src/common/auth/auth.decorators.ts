@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ErrorResponseDto } from '../errors/error-response.dto';
 import type { Principal } from './principal';
@@ -10,7 +10,7 @@ export const API_KEY_SECURITY = 'api-key';
 export const BEARER_SECURITY = 'bearer';
 
 /** Anyone may call this route, without credentials. */
-export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_ROUTE, true), ApiExtension('x-public', true));
 
 /**
  * The caller must be authenticated (user access token or API key) and hold every listed permission.
@@ -20,6 +20,8 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 export const RequirePermissions = (...permissions: string[]) =>
   applyDecorators(
     SetMetadata(REQUIRED_PERMISSIONS, permissions),
+    // Published so clients (and the route-coverage test) can see what each route needs.
+    ApiExtension('x-required-permissions', permissions),
     ApiBearerAuth(BEARER_SECURITY),
     ApiSecurity(API_KEY_SECURITY),
     ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid credentials' }),
