@@ -41,6 +41,19 @@ describe('RBAC: custom permissions and roles (e2e)', () => {
     expect((await verify(t.http, admin, { key: key.key, permissions: ['orders:write'] })).valid).toBe(true);
   });
 
+  it('grants permissions to users directly, within the granter\'s own', async () => {
+    await t.http().post('/api/v1/admin/permissions').set(asAdmin()).send({ name: 'reports:read' }).expect(201);
+    const user = await userWithRoles(['user']);
+    const updated = await t.http().patch(`/api/v1/admin/users/${user.id}`).set(asAdmin()).send({ permissions: ['reports:read'] }).expect(200);
+    expect(updated.body).toMatchObject({ directPermissions: ['reports:read'] });
+    expect(updated.body.permissions).toContain('reports:read');
+    const key = await createKey(t.http, user.token, { permissions: ['reports:read'] });
+    expect((await verify(t.http, admin, { key: key.key, permissions: ['reports:read'] })).valid).toBe(true);
+    await t.http().patch(`/api/v1/admin/users/${user.id}`).set(asAdmin()).send({ permissions: [] }).expect(200);
+    expect(await verify(t.http, admin, { key: key.key, permissions: ['reports:read'] })).toEqual({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
+    await t.http().patch(`/api/v1/admin/users/${user.id}`).set(asAdmin()).send({ permissions: ['nope:nope'] }).expect(400);
+  });
+
   it('refuses unknown permissions in grants', async () => {
     const res = await t.http().post('/api/v1/keys').set(asAdmin()).send({ name: 'x', permissions: ['inventory:read'] }).expect(400);
     expect(res.body.message).toContain('inventory:read');

@@ -48,18 +48,24 @@ export class UsersService {
   }
 
   async update(actor: Principal, id: string, dto: UpdateUserDto): Promise<UserResponseDto> {
-    const user = await this.require(id);
+    await this.require(id);
     if (dto.status === 'disabled' && id === actingUserId(actor)) {
       throw DomainError.conflict('You cannot disable your own account');
     }
+    const permissions = dto.permissions && [...new Set(dto.permissions)];
+    if (permissions) {
+      this.rbac.assertPermissionsKnown(permissions);
+      this.rbac.assertCanGrant(actor.permissions, [], permissions);
+    }
     await this.users.update(id, {
+      ...(permissions === undefined ? {} : { permissions }),
       ...(dto.name === undefined ? {} : { name: dto.name }),
       ...(dto.status === undefined ? {} : { status: dto.status }),
       ...(dto.expiresAt === undefined ? {} : { expiresAt: dto.expiresAt }),
     });
     // The owner's state is part of every one of their keys' verification.
     await this.keyInvalidation.ownerChanged(id);
-    return this.toResponse({ ...user, ...(await this.require(id)) });
+    return this.toResponse(await this.require(id));
   }
 
   async setRoles(actor: Principal, id: string, roles: string[]): Promise<UserResponseDto> {
@@ -128,6 +134,7 @@ export class UsersService {
       name: user.name,
       status: user.status,
       roles: user.roles,
+      directPermissions: user.permissions,
       permissions: this.rbac.effectivePermissions(user.roles, user.permissions),
       lockedUntil: user.lockedUntil && user.lockedUntil > new Date() ? user.lockedUntil : null,
       expiresAt: user.expiresAt,

@@ -13,6 +13,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN } from '../../common/validation/validators';
 import type { UserStatus } from '../entities/user.entity';
 
 export const PASSWORD_MIN = 12;
@@ -56,6 +57,15 @@ export class CreateUserDto {
 }
 
 export class UpdateUserDto {
+  @ApiPropertyOptional({ type: [String], description: 'Direct grants, besides roles', example: ['orders:read'], maxItems: 100 })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
+  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  permissions?: string[];
+
   @ApiPropertyOptional({ maxLength: 100 })
   @IsOptional()
   @Transform(trim)
@@ -122,7 +132,8 @@ export class UserResponseDto {
   @ApiProperty() name: string;
   @ApiProperty({ enum: USER_STATUSES }) status: UserStatus;
   @ApiProperty({ type: [String] }) roles: string[];
-  @ApiProperty({ type: [String], description: 'Effective permissions' }) permissions: string[];
+  @ApiProperty({ type: [String], description: 'Direct grants, besides roles' }) directPermissions: string[];
+  @ApiProperty({ type: [String], description: 'Effective permissions (roles and direct grants)' }) permissions: string[];
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lockedUntil: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastLoginAt: Date | null;
