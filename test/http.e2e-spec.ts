@@ -1,4 +1,5 @@
-import { startIsolatedApp, type TestApp } from './support/test-app';
+import { bearer, loginAsAdmin } from './support/auth-helpers';
+import { startIsolatedApp, TEST_SECRETS, type TestApp } from './support/test-app';
 
 describe('HTTP surface (e2e)', () => {
   let t: TestApp;
@@ -42,5 +43,19 @@ describe('HTTP surface (e2e)', () => {
     const res = await t.http().get('/health/live').expect(200);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('summarises the system for admins without any secret', async () => {
+    const admin = await loginAsAdmin(t.http);
+    const res = await t.http().get('/api/v1/admin/system').set(bearer(admin)).expect(200);
+    expect(res.body).toMatchObject({
+      version: expect.any(String),
+      database: { status: 'up' },
+      config: { keyPrefix: 'kw', hashAlgorithm: 'sha256' },
+      jobs: [{ name: 'credit-refill' }],
+    });
+    const text = JSON.stringify(res.body);
+    for (const secret of Object.values(TEST_SECRETS)) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/postgres:\/\//);
   });
 });

@@ -18,6 +18,6 @@ import { VerifyController } from './verify.controller';
   // VerifyController first: `POST /keys/verify` must never be shadowed by an `/:id` route.
   controllers: [VerifyController, ApiKeysController],
   providers: [ApiKeysRepository, ApiKeysService, CreditRefillJob, KeyHasher, KeyRateLimiter, KeySnapshotLoader, KeyUsageQuery, KeyVerifier],
-  exports: [KeyVerifier, ApiKeysService, ApiKeysRepository],
+  exports: [KeyVerifier, ApiKeysService, ApiKeysRepository, CreditRefillJob],
 })
 export class ApiKeysModule {}

@@ -6,6 +6,8 @@ import { ApiKeysRepository } from './api-keys.repository';
 @Injectable()
 export class CreditRefillJob {
   private readonly logger = new Logger(CreditRefillJob.name);
+  /** For /admin/system. */
+  lastRun?: { at: Date; refilled: number; error?: string };
 
   constructor(private readonly keys: ApiKeysRepository) {}
 
@@ -14,9 +16,11 @@ export class CreditRefillJob {
     try {
       const refilled = await this.keys.refillDueCredits();
       if (refilled > 0) this.logger.log(`Refilled credits of ${refilled} keys`);
+      this.lastRun = { at: new Date(), refilled };
       return refilled;
     } catch (error) {
       this.logger.error(`Credit refill failed: ${(error as Error).message}`);
+      this.lastRun = { at: new Date(), refilled: 0, error: (error as Error).message };
       return 0;
     }
   }
