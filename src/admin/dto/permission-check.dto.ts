@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN } from '../../common/validation/validators';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsPermissionList } from '../../common/validation/validators';
 
 export class PermissionCheckDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The key to check (or userId)' })
@@ -15,11 +15,7 @@ export class PermissionCheckDto {
 
   @ApiPropertyOptional({ type: [String], example: ['orders:read'], maxItems: 50 })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
-  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  @IsPermissionList(50)
   permissions?: string[];
 
   @ApiPropertyOptional({ example: 'orders:read AND (orders:write OR admin:*)', maxLength: 1000 })

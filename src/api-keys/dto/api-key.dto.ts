@@ -21,8 +21,7 @@ import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import {
   IsCidr,
   IsSmallJsonObject,
-  PERMISSION_MAX_LENGTH,
-  PERMISSION_PATTERN,
+  IsPermissionList,
   ROLE_PATTERN,
 } from '../../common/validation/validators';
 import type { KeyStatus } from '../api-keys.repository';
@@ -64,11 +63,7 @@ export class RefillDto {
 class KeySettingsDto {
   @ApiPropertyOptional({ type: [String], example: ['orders:read'], maxItems: 100 })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
-  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  @IsPermissionList(100)
   permissions?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['service'], maxItems: 20 })

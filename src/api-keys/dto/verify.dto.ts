@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIP, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN } from '../../common/validation/validators';
+import { IsIP, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsPermissionList } from '../../common/validation/validators';
 import { VerifyCode } from '../verification.types';
 
 export class VerifyKeyDto {
@@ -12,11 +12,7 @@ export class VerifyKeyDto {
 
   @ApiPropertyOptional({ type: [String], description: 'All are required', example: ['orders:read'], maxItems: 50 })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
-  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  @IsPermissionList(50)
   permissions?: string[];
 
   @ApiPropertyOptional({

@@ -1,10 +1,22 @@
-import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, registerDecorator, type ValidationOptions } from 'class-validator';
 import { isCidr } from '../net/cidr';
 
 /** `resource:action[:qualifier]`, `resource:*` or `*`. */
 export const PERMISSION_PATTERN = /^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)+)$/;
 export const PERMISSION_MAX_LENGTH = 128;
 export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** A bounded list of permission names (wildcards allowed). */
+export function IsPermissionList(maxItems: number): PropertyDecorator {
+  return applyDecorators(
+    IsArray(),
+    ArrayMaxSize(maxItems),
+    IsString({ each: true }),
+    MaxLength(PERMISSION_MAX_LENGTH, { each: true }),
+    Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' }),
+  );
+}
 
 export function IsCidr(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyKey) =>

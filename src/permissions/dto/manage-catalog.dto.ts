@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN, ROLE_PATTERN } from '../../common/validation/validators';
+import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsPermissionList, PERMISSION_MAX_LENGTH, ROLE_PATTERN } from '../../common/validation/validators';
 
 /** A concrete permission name: `resource:action[:qualifier]`, no wildcards. */
 export const CUSTOM_PERMISSION_PATTERN = /^[a-z][a-z0-9_-]*(:[a-z0-9_-]+)+$/;
@@ -49,11 +49,7 @@ class RoleFieldsDto {
 
   @ApiPropertyOptional({ type: [String], example: ['orders:read', 'orders:write'], maxItems: 200 })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @IsString({ each: true })
-  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
-  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  @IsPermissionList(200)
   permissions?: string[];
 }
 

@@ -13,7 +13,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
-import { PERMISSION_MAX_LENGTH, PERMISSION_PATTERN } from '../../common/validation/validators';
+import { IsPermissionList } from '../../common/validation/validators';
 import type { UserStatus } from '../entities/user.entity';
 
 export const PASSWORD_MIN = 12;
@@ -59,11 +59,7 @@ export class CreateUserDto {
 export class UpdateUserDto {
   @ApiPropertyOptional({ type: [String], description: 'Direct grants, besides roles', example: ['orders:read'], maxItems: 100 })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(PERMISSION_MAX_LENGTH, { each: true })
-  @Matches(PERMISSION_PATTERN, { each: true, message: 'each permission must look like resource:action' })
+  @IsPermissionList(100)
   permissions?: string[];
 
   @ApiPropertyOptional({ maxLength: 100 })
