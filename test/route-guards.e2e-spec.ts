@@ -41,8 +41,9 @@ describe('every route is guarded (e2e)', () => {
       const user = await createUser(t.http, admin, [role]);
       principals.push({ name: role, headers: bearer(user.token), permissions: roles.find((r) => r.name === role)!.permissions });
     }
-    const narrow = await createKey(t.http, admin, { permissions: ['keys:read'] });
-    principals.push({ name: 'key with keys:read', headers: { 'X-API-Key': narrow.key }, permissions: ['keys:read'] });
+    await t.http().post('/api/v1/admin/roles').set(bearer(admin)).send({ name: 'key-reader', permissions: ['keys:read', 'roles:read'] }).expect(201);
+    const narrow = await createKey(t.http, admin, { roles: ['key-reader'] });
+    principals.push({ name: 'key with a narrow custom role', headers: { 'X-API-Key': narrow.key }, permissions: ['keys:read', 'roles:read'] });
   });
   afterAll(() => t.close());
 
