@@ -13,6 +13,9 @@ describe('HTTP surface (e2e)', () => {
     await t.http().get('/health/live').expect(200, { status: 'ok' });
     const ready = await t.http().get('/health/ready').expect(200);
     expect(ready.body.info.database.status).toBe('up');
+    // Redis is reported only when configured, and never fails readiness (in-process fallback).
+    if (process.env.REDIS_URL) expect(ready.body.info.redis).toEqual({ status: 'up', connected: true });
+    else expect(ready.body.info.redis).toBeUndefined();
   });
 
   it('echoes a safe request id and replaces an unsafe one', async () => {

@@ -61,7 +61,12 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.client, this.subscriber].map((redis) => redis?.quit().catch(() => redis.disconnect())));
+    // quit() waits for a connection that may never come back; a disconnected client just stops.
+    await Promise.all(
+      [this.client, this.subscriber].map((redis) =>
+        redis?.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis?.disconnect(),
+      ),
+    );
   }
 }
 
