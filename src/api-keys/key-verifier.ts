@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { isIpAllowed, parseIp, type CidrRange } from '../common/net/cidr';
 import { AppConfig } from '../config/app-config';
-import { LRUCache } from 'lru-cache';
 import { missingPermissions } from '../permissions/permission-evaluator';
 import { evaluatePermissionQuery, parsePermissionQuery, PermissionQueryError, type PermissionQuery } from '../permissions/permission-query';
 import { UsageRecorder } from '../usage/usage-recorder';
