@@ -23,12 +23,15 @@ export class KeyHasher {
     return createHmac(algorithm, this.pepper).update(plaintext).digest();
   }
 
-  /** The key's hash under every supported algorithm, current one first, for one indexed lookup. */
-  candidates(plaintext: string): Array<{ algorithm: KeyHashAlgorithm; hash: Buffer }> {
-    return [this.algorithm, ...HASH_ALGORITHMS.filter((a) => a !== this.algorithm)].map((algorithm) => ({
-      algorithm,
-      hash: this.hash(plaintext, algorithm),
-    }));
+  /**
+   * The key's hash under every supported algorithm, for one indexed lookup. `currentHash` (under
+   * the configured algorithm) is reused when the caller already has it.
+   */
+  candidates(plaintext: string, currentHash = this.hash(plaintext)): Array<{ algorithm: KeyHashAlgorithm; hash: Buffer }> {
+    return [
+      { algorithm: this.algorithm, hash: currentHash },
+      ...HASH_ALGORITHMS.filter((a) => a !== this.algorithm).map((algorithm) => ({ algorithm, hash: this.hash(plaintext, algorithm) })),
+    ];
   }
 
   static equal(a: Buffer, b: Buffer): boolean {

@@ -17,8 +17,8 @@ export class KeySnapshotLoader {
     private readonly config: AppConfig,
   ) {}
 
-  async load(plaintext: string): Promise<KeySnapshot | undefined> {
-    const candidates = this.hasher.candidates(plaintext);
+  async load(plaintext: string, currentHash: Buffer): Promise<KeySnapshot | undefined> {
+    const candidates = this.hasher.candidates(plaintext, currentHash);
     const rows = await this.keys.findForVerification(candidates.map((c) => c.hash));
     // The row must match under the algorithm it was stored with (constant-time comparison).
     const row = rows.find((r) => candidates.some((c) => c.algorithm === r.hash_algorithm && KeyHasher.equal(c.hash, r.hash)));

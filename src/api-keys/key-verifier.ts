@@ -51,8 +51,9 @@ export class KeyVerifier {
     if (!this.enabled) return { valid: false, code: VerifyCode.DISABLED };
 
     const now = Date.now();
-    const hash = this.hasher.hash(key as string).toString('hex');
-    const snapshot = this.cache.fresh(hash, now) ?? (await this.lookup(key as string, hash, now));
+    const digest = this.hasher.hash(key as string);
+    const hash = digest.toString('hex');
+    const snapshot = this.cache.fresh(hash, now) ?? (await this.lookup(key as string, digest, hash, now));
     if (!snapshot || snapshot.honeytoken) return { valid: false, code: VerifyCode.NOT_FOUND };
 
     const failure = this.check(snapshot, input, query, now);
@@ -123,11 +124,11 @@ export class KeyVerifier {
   }
 
   /** Cache miss: one database lookup per hash at a time; stale data only while the database is down. */
-  private async lookup(plaintext: string, hash: string, now: number): Promise<KeySnapshot | undefined> {
+  private async lookup(plaintext: string, digest: Buffer, hash: string, now: number): Promise<KeySnapshot | undefined> {
     if (this.cache.isKnownMissing(hash)) return undefined;
     let pending = this.inFlight.get(hash);
     if (!pending) {
-      pending = this.loader.load(plaintext).finally(() => this.inFlight.delete(hash));
+      pending = this.loader.load(plaintext, digest).finally(() => this.inFlight.delete(hash));
       this.inFlight.set(hash, pending);
     }
     try {
