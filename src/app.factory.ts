@@ -7,15 +7,17 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { API_KEY_SECURITY, BEARER_SECURITY } from './common/auth/auth.decorators';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
+import { requestContextMiddleware } from './common/http/request-context';
 import { requestIdMiddleware } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation.pipe';
+import type { Clock } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 
 export const API_PREFIX = 'api/v1';
 
-/** Builds the fully configured application (used by main.ts and by the e2e tests). */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+/** Builds the fully configured application (used by main.ts and by the e2e tests, which may bring a clock). */
+export async function createApp(config: AppConfig, clock?: Clock): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, clock), {
     bufferLogs: true,
     bodyParser: false,
     // Start-up failures reach the caller (main.ts prints one line) instead of aborting the process.
@@ -27,6 +29,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.use(requestIdMiddleware);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: config.http.bodyLimit });
+  app.use(requestContextMiddleware);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.setGlobalPrefix(API_PREFIX, {

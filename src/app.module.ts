@@ -1,28 +1,35 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdminModule } from './admin/admin.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditModule } from './audit/audit.module';
 import { KeyCacheModule } from './api-keys/key-cache.module';
 import { AuthModule } from './auth/auth.module';
+import { ClockModule, type Clock } from './common/time/clock';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { RedisModule } from './redis/redis.module';
+import { SecurityModule } from './security/security.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, clock?: Clock): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
+        ClockModule.register(clock),
         LoggingModule,
+        MetricsModule,
         DatabaseModule,
         RedisModule,
         ScheduleModule.forRoot(),
@@ -31,10 +38,13 @@ export class AppModule {
         PermissionsModule,
         KeyCacheModule,
         UsageModule,
+        AuditModule,
+        SecurityModule,
         UsersModule,
         ApiKeysModule,
         AuthModule,
         AdminModule,
+        AnalyticsModule,
         HealthModule,
       ],
     };

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { actorOf, type AuditEntry } from '../audit/audit-record';
+import { AuditWriter } from '../audit/audit.writer';
 import { actingUserId, type Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
-import { decodeCursor, toPage, type Page } from '../common/pagination/cursor';
+import { decodeKeysetCursor, toPage, type Page } from '../common/pagination/cursor';
 import { AppConfig } from '../config/app-config';
 import { isGranted } from '../permissions/permission-evaluator';
 import { RbacService } from '../permissions/rbac.service';
@@ -35,6 +37,7 @@ export class ApiKeysService {
     private readonly rbac: RbacService,
     private readonly invalidation: KeyInvalidation,
     private readonly usage: KeyUsageQuery,
+    private readonly audit: AuditWriter,
   ) {}
 
   async create(actor: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -56,7 +59,7 @@ export class ApiKeysService {
     const environment = dto.environment ?? this.config.keys.defaultEnvironment;
     const plaintext = generateKey(this.config.keys.prefix, environment, this.config.keys.secretBytes);
     const display = parseKey(plaintext, this.config.keys.prefix)!;
-    const entity = await this.keys.insert({
+    const values = {
       ownerId,
       name: dto.name,
       environment,
@@ -76,6 +79,11 @@ export class ApiKeysService {
       rotationIntervalSeconds: dto.rotationIntervalSeconds ?? null,
       meta: dto.meta ?? {},
       honeytoken: dto.honeytoken ?? false,
+    };
+    const entity = await this.audit.transaction(async (manager, record) => {
+      const created = await this.keys.insert(values, manager);
+      record(keyEntry(actor, 'key.created', created.id, this.settingsOf(created)));
+      return created;
     });
     return { ...this.toResponse(entity), key: plaintext };
   }
@@ -90,7 +98,7 @@ export class ApiKeysService {
       status: query.status,
       environment: query.environment,
       q: query.q,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeKeysetCursor(query.cursor) : undefined,
       limit: query.limit,
     });
     return toPage(rows, query.limit, (k) => ({ sort: k.createdAt.toISOString(), id: k.id }), (k) => this.toResponse(k));
@@ -128,7 +136,10 @@ export class ApiKeysService {
       ...(dto.meta !== undefined && { meta: dto.meta }),
     };
     if (Object.keys(changes).length > 0) {
-      await this.keys.update(id, changes);
+      await this.audit.transaction(async (manager, record) => {
+        await this.keys.update(id, changes, manager);
+        record(keyEntry(actor, 'key.updated', id, { changes }));
+      });
       await this.invalidation.keysChanged([id]);
     }
     return this.get(actor, id);
@@ -137,14 +148,20 @@ export class ApiKeysService {
   async revoke(actor: Principal, id: string, reason: string | undefined): Promise<ApiKeyResponseDto> {
     const key = await this.findVisible(actor, id);
     if (key.revokedAt) throw DomainError.conflict('Key is already revoked');
-    await this.keys.update(id, { revokedAt: new Date(), revokedReason: reason ?? null });
+    await this.audit.transaction(async (manager, record) => {
+      await this.keys.update(id, { revokedAt: new Date(), revokedReason: reason ?? null }, manager);
+      record(keyEntry(actor, 'key.revoked', id, { reason: reason ?? null }));
+    });
     await this.invalidation.keysChanged([id]);
     return this.get(actor, id);
   }
 
   async delete(actor: Principal, id: string): Promise<void> {
-    await this.findVisible(actor, id);
-    await this.keys.softDelete(id);
+    const key = await this.findVisible(actor, id);
+    await this.audit.transaction(async (manager, record) => {
+      await this.keys.softDelete(id, manager);
+      record(keyEntry(actor, 'key.deleted', id, { name: key.name, ownerId: key.ownerId }));
+    });
     await this.invalidation.keysChanged([id]);
   }
 
@@ -187,6 +204,13 @@ export class ApiKeysService {
     return new Date(expiry);
   }
 
+  /** What an audit record says about a new key: its settings, never its hash. */
+  private settingsOf(key: ApiKeyEntity): Record<string, unknown> {
+    const { name, ownerId, environment, start, permissions, roles, ipAllowlist, rateLimit, remaining, refill, expiresAt, rotationIntervalSeconds, honeytoken } =
+      this.toResponse(key);
+    return { name, ownerId, environment, start, permissions, roles, ipAllowlist, rateLimit, remaining, refill, expiresAt, rotationIntervalSeconds, honeytoken };
+  }
+
   toResponse(key: ApiKeyEntity): ApiKeyResponseDto {
     return {
       id: key.id,
@@ -222,6 +246,10 @@ function statusOf(key: ApiKeyEntity): KeyStatus {
   if (key.revokedAt) return 'revoked';
   if (key.expiresAt && key.expiresAt <= new Date()) return 'expired';
   return key.enabled ? 'active' : 'disabled';
+}
+
+function keyEntry(actor: Principal, action: string, keyId: string, details: Record<string, unknown>): AuditEntry {
+  return { actor: actorOf(actor), action, target: { type: 'api_key', id: keyId }, details };
 }
 
 function unique(values: string[]): string[] {

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { performance } from 'node:perf_hooks';
+import { actorOf } from '../audit/audit-record';
+import { AuditBatcher } from '../audit/audit-batcher';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
+import { currentRequest } from '../common/http/request-context';
 import { isIpAllowed, parseIp, type CidrRange } from '../common/net/cidr';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import { missingPermissions } from '../permissions/permission-evaluator';
 import { evaluatePermissionQuery, parsePermissionQuery, PermissionQueryError, type PermissionQuery } from '../permissions/permission-query';
+import { FailedVerifyThrottle } from '../security/failed-verify-throttle';
+import { SecurityEventType } from '../security/security-event.types';
+import { SecurityEventsService } from '../security/security-events.service';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyCache } from './key-cache';
@@ -17,15 +25,19 @@ import { VerifyCode, type FailureCode, type KeySnapshot, type VerifyInput, type 
 
 /**
  * The hot path. Every line here runs on each verification:
- * format/checksum → cache (database only on a miss) → revoked/disabled/expired/owner → IP →
- * permissions → rate limit → credits. The only awaits are the cache-miss load, the shared (Redis)
- * rate-limit counter, and the credit decrement of keys that have credits. Usage is buffered.
+ * source throttle → format/checksum → cache (database only on a miss) → revoked/disabled/expired/
+ * owner → IP → permissions → rate limit → credits. The only awaits are the cache-miss load, the
+ * shared (Redis) rate-limit counter, and the credit decrement of keys that have credits. Usage,
+ * audit records, security events and failure counts are queued, never awaited.
  */
 @Injectable()
 export class KeyVerifier {
   private readonly prefix: string;
   private readonly enabled: boolean;
   private readonly globalAllowlist: CidrRange[];
+  /** AUDIT_LEVEL: detailed records failures, verbose every attempt. */
+  private readonly auditFailures: boolean;
+  private readonly auditSuccesses: boolean;
   private readonly inFlight = new Map<string, Promise<KeySnapshot | undefined>>();
   /** Callers repeat the same few queries: parse each once. */
   private readonly parsedQueries = new LRUCache<string, PermissionQuery>({ max: 1000 });
@@ -38,55 +50,94 @@ export class KeyVerifier {
     private readonly rateLimiter: KeyRateLimiter,
     private readonly keys: ApiKeysRepository,
     private readonly usage: UsageRecorder,
+    private readonly metrics: Metrics,
+    private readonly audit: AuditBatcher,
+    private readonly securityEvents: SecurityEventsService,
+    private readonly sourceThrottle: FailedVerifyThrottle,
   ) {
     this.prefix = config.keys.prefix;
     this.enabled = config.keys.enabled;
     this.globalAllowlist = config.keys.allowedIpRanges;
+    this.auditFailures = config.audit.level !== 'basic';
+    this.auditSuccesses = config.audit.level === 'verbose';
   }
 
+  /**
+   * `input.ip` is the client the verification is for (forward-auth: the gateway's client; verify:
+   * the `ip` the caller passes, else the caller itself); failures are throttled per that source.
+   */
   async verify(input: VerifyInput): Promise<VerifyResult> {
+    const started = performance.now();
+    const now = Date.now();
+    const source = input.ip ?? currentRequest()?.ip;
+    const blockedSeconds = this.sourceThrottle.blockedFor(source, now);
+    if (blockedSeconds !== undefined) {
+      this.metrics.rateLimited('source');
+      throw new DomainError(ErrorCode.RATE_LIMITED, 'Too many failed verifications from this address; try again later', undefined, {
+        'Retry-After': String(blockedSeconds),
+      });
+    }
     const { key } = input;
     const query = input.permissionQuery === undefined ? undefined : this.parseQuery(input.permissionQuery);
-    if (parseKey(key, this.prefix) === undefined) return { valid: false, code: VerifyCode.MALFORMED };
-    if (!this.enabled) return { valid: false, code: VerifyCode.DISABLED };
+    if (parseKey(key, this.prefix) === undefined) return this.unknownKey(VerifyCode.MALFORMED, source, started, now);
+    if (!this.enabled) return this.finish({ valid: false, code: VerifyCode.DISABLED }, undefined, source, started);
 
-    const now = Date.now();
     const digest = this.hasher.hash(key as string);
     const hash = digest.toString('hex');
-    const snapshot = this.cache.fresh(hash, now) ?? (await this.lookup(key as string, digest, hash, now));
-    if (!snapshot || snapshot.honeytoken) return { valid: false, code: VerifyCode.NOT_FOUND };
+    let snapshot = this.cache.fresh(hash, now);
+    if (snapshot) this.metrics.cacheLookup('hit');
+    else snapshot = await this.lookup(key as string, digest, hash, now);
+    if (!snapshot) return this.unknownKey(VerifyCode.NOT_FOUND, source, started, now);
+    if (snapshot.honeytoken) {
+      this.securityEvents.raise({ type: SecurityEventType.KEY_HONEYTOKEN_USED, sourceIp: source, keyId: snapshot.id, userId: snapshot.ownerId });
+      // Indistinguishable from an unknown key to the caller, and not counted towards a block.
+      return this.finish({ valid: false, code: VerifyCode.NOT_FOUND }, snapshot.id, source, started);
+    }
 
     const failure = this.check(snapshot, input, query, now);
-    if (failure) return this.fail(snapshot, failure, now);
+    if (failure) {
+      if (failure === VerifyCode.FORBIDDEN_IP) {
+        this.securityEvents.raise({ type: SecurityEventType.KEY_DISALLOWED_IP, sourceIp: source, keyId: snapshot.id, userId: snapshot.ownerId });
+      }
+      return this.fail(snapshot, failure, source, started, now);
+    }
 
     let ratelimit;
     if (snapshot.rateLimit) {
       const pending = this.rateLimiter.consume(snapshot.id, snapshot.rateLimit.limit, snapshot.rateLimit.windowSeconds, now);
       const decision = pending instanceof Promise ? await pending : pending;
       ratelimit = { limit: decision.limit, remaining: decision.remaining, reset: decision.reset };
-      if (!decision.allowed) return { ...this.fail(snapshot, VerifyCode.RATE_LIMITED, now), ratelimit };
+      if (!decision.allowed) {
+        this.metrics.rateLimited('key');
+        return { ...this.fail(snapshot, VerifyCode.RATE_LIMITED, source, started, now), ratelimit };
+      }
     }
 
     let remaining: number | undefined;
     if (snapshot.hasCredits) {
       const left = await this.keys.consumeCredit(snapshot.id);
-      if (left === undefined) return this.fail(snapshot, VerifyCode.USAGE_EXCEEDED, now);
+      if (left === undefined) return this.fail(snapshot, VerifyCode.USAGE_EXCEEDED, source, started, now);
       remaining = left ?? undefined;
     }
 
     this.usage.record(snapshot.id, VerifyCode.VALID, now, true);
-    return {
-      valid: true,
-      keyId: snapshot.id,
-      ownerId: snapshot.ownerId,
-      name: snapshot.name,
-      environment: snapshot.environment,
-      permissions: snapshot.permissions,
-      meta: snapshot.meta,
-      expiresAt: snapshot.expiresAtIso,
-      ...(ratelimit ? { ratelimit } : {}),
-      ...(remaining === undefined ? {} : { remaining }),
-    };
+    return this.finish(
+      {
+        valid: true,
+        keyId: snapshot.id,
+        ownerId: snapshot.ownerId,
+        name: snapshot.name,
+        environment: snapshot.environment,
+        permissions: snapshot.permissions,
+        meta: snapshot.meta,
+        expiresAt: snapshot.expiresAtIso,
+        ...(ratelimit ? { ratelimit } : {}),
+        ...(remaining === undefined ? {} : { remaining }),
+      },
+      snapshot.id,
+      source,
+      started,
+    );
   }
 
   private check(key: KeySnapshot, input: VerifyInput, query: PermissionQuery | undefined, now: number): FailureCode | undefined {
@@ -118,9 +169,31 @@ export class KeyVerifier {
     return query;
   }
 
-  private fail(key: KeySnapshot, code: FailureCode, now: number): VerifyResult {
+  private fail(key: KeySnapshot, code: FailureCode, source: string | undefined, started: number, now: number): VerifyResult {
     this.usage.record(key.id, code, now, false);
-    return { valid: false, code };
+    return this.finish({ valid: false, code }, key.id, source, started);
+  }
+
+  /** Guessing: counted towards this source's block. */
+  private unknownKey(code: VerifyCode.MALFORMED | VerifyCode.NOT_FOUND, source: string | undefined, started: number, now: number): VerifyResult {
+    this.sourceThrottle.recordFailure(source, now);
+    return this.finish({ valid: false, code }, undefined, source, started);
+  }
+
+  /** Every answer leaves here: the outcome is measured and, per AUDIT_LEVEL, queued for the audit log. */
+  private finish(result: VerifyResult, keyId: string | undefined, source: string | undefined, started: number): VerifyResult {
+    const code = result.valid ? VerifyCode.VALID : result.code;
+    this.metrics.verification(code, (performance.now() - started) / 1000);
+    if (result.valid ? this.auditSuccesses : this.auditFailures) {
+      this.audit.enqueue({
+        actor: actorOf(currentRequest()?.principal),
+        action: result.valid ? 'key.verified' : 'key.verify_failed',
+        target: { type: 'api_key', id: keyId ?? null },
+        outcome: result.valid ? 'success' : 'failure',
+        details: { code, ...(source === undefined ? {} : { source }) },
+      });
+    }
+    return result;
   }
 
   /** Cache miss: one database lookup per hash at a time; stale data only while the database is down. */
@@ -131,6 +204,7 @@ export class KeyVerifier {
       pending = this.loader.load(plaintext, digest).finally(() => this.inFlight.delete(hash));
       this.inFlight.set(hash, pending);
     }
+    this.metrics.cacheLookup('miss');
     try {
       const snapshot = await pending;
       if (snapshot) this.cache.store(hash, snapshot, now);
@@ -138,7 +212,10 @@ export class KeyVerifier {
       return snapshot;
     } catch {
       const stale = this.cache.stale(hash, now);
-      if (stale) return stale;
+      if (stale) {
+        this.metrics.cacheLookup('stale');
+        return stale;
+      }
       // Fail closed: an unknown key is never valid just because the database cannot say.
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Key store unavailable; cannot verify this key right now');
     }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSIONS, type AuthenticatedRequest } from '../common/auth/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
+import { currentRequest } from '../common/http/request-context';
 import { missingPermissions } from '../permissions/permission-evaluator';
 import { RequestAuthenticator } from './request-authenticator';
 
@@ -25,6 +26,8 @@ export class AuthenticationGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.authenticator.authenticate(request);
     request.principal = principal;
+    const requestContext = currentRequest();
+    if (requestContext) requestContext.principal = principal;
     const missing = missingPermissions(required, principal.permissions);
     if (missing.length > 0) throw DomainError.forbidden(`Missing permission: ${missing.join(', ')}`);
     return true;

@@ -38,9 +38,16 @@ export class AppConfig {
     cache: { maxEntries: number; ttlSeconds: number; staleIfErrorSeconds: number; negativeTtlSeconds: number };
     rateLimit: { limit: number; windowSeconds: number };
   };
-  readonly usage: { flushIntervalMs: number; flushMaxBatch: number };
+  readonly usage: { flushIntervalMs: number; flushMaxBatch: number; retentionSeconds: number };
   readonly throttle: { limit: number; loginLimit: number; windowSeconds: number };
-  readonly audit: { level: EnvironmentVariables['AUDIT_LEVEL'] };
+  readonly audit: {
+    level: EnvironmentVariables['AUDIT_LEVEL'];
+    flushIntervalMs: number;
+    flushMaxBatch: number;
+    /** 0 = forever. */
+    retentionSeconds: number;
+    retentionMinSeconds: number;
+  };
   readonly auth: {
     tokenType: EnvironmentVariables['TOKEN_TYPE'];
     bcryptCost: number;
@@ -49,6 +56,12 @@ export class AppConfig {
     lockoutSeconds: number;
     /** Used once, when the database has no users; without a password a random one is printed. */
     bootstrapAdmin: { email: string; password?: string };
+  };
+  readonly security: {
+    /** Per-source throttle of failed verifications (unknown or malformed keys). */
+    failedVerify: { limit: number; windowSeconds: number; blockSeconds: number };
+    eventDedupeSeconds: number;
+    loginBruteForce: { threshold: number; windowSeconds: number };
   };
   readonly secrets: ServerSecrets;
 
@@ -96,9 +109,18 @@ export class AppConfig {
       },
       rateLimit: { limit: env.RATE_LIMIT_DEFAULT, windowSeconds: env.RATE_LIMIT_WINDOW },
     };
-    this.usage = { flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS, flushMaxBatch: env.USAGE_FLUSH_MAX_BATCH };
+    this.usage = { flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS, flushMaxBatch: env.USAGE_FLUSH_MAX_BATCH, retentionSeconds: env.USAGE_RETENTION };
     this.throttle = { limit: env.THROTTLE_LIMIT, loginLimit: env.THROTTLE_LOGIN_LIMIT, windowSeconds: env.THROTTLE_WINDOW };
-    this.audit = { level: env.AUDIT_LEVEL };
+    if (env.AUDIT_RETENTION > 0 && env.AUDIT_RETENTION < env.AUDIT_RETENTION_MIN) {
+      throw new Error('Invalid configuration: AUDIT_RETENTION must be 0 (forever) or at least AUDIT_RETENTION_MIN');
+    }
+    this.audit = {
+      level: env.AUDIT_LEVEL,
+      flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
+      flushMaxBatch: env.AUDIT_FLUSH_MAX_BATCH,
+      retentionSeconds: env.AUDIT_RETENTION,
+      retentionMinSeconds: env.AUDIT_RETENTION_MIN,
+    };
     this.auth = {
       tokenType: env.TOKEN_TYPE,
       bcryptCost: env.BCRYPT_COST,
@@ -109,6 +131,11 @@ export class AppConfig {
         email: env.KEYWARD_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@keyward.local',
         password: env.KEYWARD_BOOTSTRAP_ADMIN_PASSWORD,
       },
+    };
+    this.security = {
+      failedVerify: { limit: env.FAILED_VERIFY_LIMIT, windowSeconds: env.FAILED_VERIFY_WINDOW, blockSeconds: env.FAILED_VERIFY_BLOCK },
+      eventDedupeSeconds: env.SECURITY_EVENT_DEDUPE_WINDOW,
+      loginBruteForce: { threshold: env.LOGIN_BRUTE_FORCE_THRESHOLD, windowSeconds: env.LOGIN_BRUTE_FORCE_WINDOW },
     };
     this.secrets = resolveSecrets({ ...env, KEYWARD_DATA_DIR: dataDir });
   }

@@ -115,6 +115,24 @@ export class EnvironmentVariables {
   @IsIn(AUDIT_LEVELS)
   AUDIT_LEVEL: (typeof AUDIT_LEVELS)[number] = 'detailed';
 
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  AUDIT_FLUSH_INTERVAL_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  AUDIT_FLUSH_MAX_BATCH = 1000;
+
+  /** Seconds; 0 = keep audit records forever. */
+  @Transform(toDuration) @IsInt({ message: 'AUDIT_RETENTION must be a duration like 365d' }) @Min(0)
+  AUDIT_RETENTION = 365 * 86400;
+
+  /** Retention never removes records younger than this, whatever AUDIT_RETENTION says. */
+  @Transform(toDuration) @IsInt({ message: 'AUDIT_RETENTION_MIN must be a duration like 30d' }) @Min(86400)
+  AUDIT_RETENTION_MIN = 30 * 86400;
+
+  /** Seconds; 0 = keep hourly usage counters forever. */
+  @Transform(toDuration) @IsInt({ message: 'USAGE_RETENTION must be a duration like 400d' }) @Min(0)
+  USAGE_RETENTION = 400 * 86400;
+
   @Transform(toInt) @IsInt() @Min(0)
   RATE_LIMIT_DEFAULT = 1000;
 
@@ -159,6 +177,27 @@ export class EnvironmentVariables {
 
   @Transform(toDuration) @IsInt({ message: 'LOGIN_LOCKOUT_DURATION must be a duration like 15m' }) @Min(1)
   LOGIN_LOCKOUT_DURATION = 900;
+
+  /** Failed verifications (unknown or malformed keys) one source may make per window before a cool-down. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  FAILED_VERIFY_LIMIT = 50;
+
+  @Transform(toDuration) @IsInt({ message: 'FAILED_VERIFY_WINDOW must be a duration like 60s' }) @Min(1) @Max(86400)
+  FAILED_VERIFY_WINDOW = 60;
+
+  @Transform(toDuration) @IsInt({ message: 'FAILED_VERIFY_BLOCK must be a duration like 5m' }) @Min(1) @Max(86400)
+  FAILED_VERIFY_BLOCK = 300;
+
+  /** The same security event (type, source, user, key) is recorded at most once per this window. */
+  @Transform(toDuration) @IsInt({ message: 'SECURITY_EVENT_DEDUPE_WINDOW must be a duration like 60s' }) @Min(1) @Max(86400)
+  SECURITY_EVENT_DEDUPE_WINDOW = 60;
+
+  /** Failed logins from one IP within LOGIN_BRUTE_FORCE_WINDOW that raise a `login.brute_force` event. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  LOGIN_BRUTE_FORCE_THRESHOLD = 10;
+
+  @Transform(toDuration) @IsInt({ message: 'LOGIN_BRUTE_FORCE_WINDOW must be a duration like 5m' }) @Min(1) @Max(86400)
+  LOGIN_BRUTE_FORCE_WINDOW = 300;
 
   @IsOptional() @IsEmail({}, { message: 'KEYWARD_BOOTSTRAP_ADMIN_EMAIL must be an email address' }) @MaxLength(254)
   KEYWARD_BOOTSTRAP_ADMIN_EMAIL?: string;

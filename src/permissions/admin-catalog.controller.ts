@@ -18,23 +18,23 @@ export class AdminCatalogController {
   @Post('permissions')
   @RequirePermissions('permissions:manage')
   @ApiCreatedResponse({ type: PermissionResponseDto })
-  createPermission(@Body() dto: CreatePermissionDto) {
-    return this.catalog.createPermission(dto);
+  createPermission(@CurrentPrincipal() actor: Principal, @Body() dto: CreatePermissionDto) {
+    return this.catalog.createPermission(actor, dto);
   }
 
   @Patch('permissions/:name')
   @RequirePermissions('permissions:manage')
   @ApiOkResponse({ type: PermissionResponseDto })
-  updatePermission(@Param('name', NamePipe) name: string, @Body() dto: UpdatePermissionDto) {
-    return this.catalog.updatePermission(name, dto.description);
+  updatePermission(@CurrentPrincipal() actor: Principal, @Param('name', NamePipe) name: string, @Body() dto: UpdatePermissionDto) {
+    return this.catalog.updatePermission(actor, name, dto.description);
   }
 
   @Delete('permissions/:name')
   @HttpCode(204)
   @RequirePermissions('permissions:manage')
   @ApiNoContentResponse()
-  deletePermission(@Param('name', NamePipe) name: string, @Query() query: DeleteQueryDto) {
-    return this.catalog.deletePermission(name, query.force ?? false);
+  deletePermission(@CurrentPrincipal() actor: Principal, @Param('name', NamePipe) name: string, @Query() query: DeleteQueryDto) {
+    return this.catalog.deletePermission(actor, name, query.force ?? false);
   }
 
   @Post('roles')
@@ -55,7 +55,7 @@ export class AdminCatalogController {
   @HttpCode(204)
   @RequirePermissions('roles:manage')
   @ApiNoContentResponse()
-  deleteRole(@Param('name', NamePipe) name: string, @Query() query: DeleteQueryDto) {
-    return this.catalog.deleteRole(name, query.force ?? false);
+  deleteRole(@CurrentPrincipal() actor: Principal, @Param('name', NamePipe) name: string, @Query() query: DeleteQueryDto) {
+    return this.catalog.deleteRole(actor, name, query.force ?? false);
   }
 }

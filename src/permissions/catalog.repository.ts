@@ -20,12 +20,13 @@ export class CatalogRepository {
     return this.permissions.findOneBy({ name });
   }
 
-  insertPermission(values: Omit<PermissionEntity, 'createdAt'>): Promise<PermissionEntity> {
-    return this.permissions.save(this.permissions.create(values));
+  insertPermission(values: Omit<PermissionEntity, 'createdAt'>, manager: EntityManager): Promise<PermissionEntity> {
+    const repository = manager.getRepository(PermissionEntity);
+    return repository.save(repository.create(values));
   }
 
-  async updatePermission(name: string, values: Pick<PermissionEntity, 'description'>): Promise<void> {
-    await this.permissions.update({ name }, values);
+  async updatePermission(name: string, values: Pick<PermissionEntity, 'description'>, manager: EntityManager): Promise<void> {
+    await manager.getRepository(PermissionEntity).update({ name }, values);
   }
 
   async deletePermission(name: string, manager: EntityManager): Promise<void> {
@@ -56,12 +57,13 @@ export class CatalogRepository {
     return this.roles.findOneBy({ name });
   }
 
-  insertRole(values: Omit<RoleEntity, 'createdAt' | 'updatedAt'>): Promise<RoleEntity> {
-    return this.roles.save(this.roles.create(values));
+  insertRole(values: Omit<RoleEntity, 'createdAt' | 'updatedAt'>, manager: EntityManager): Promise<RoleEntity> {
+    const repository = manager.getRepository(RoleEntity);
+    return repository.save(repository.create(values));
   }
 
-  async updateRole(name: string, values: Pick<RoleEntity, 'description' | 'permissions'>): Promise<void> {
-    await this.roles.update({ name }, values);
+  async updateRole(name: string, values: Pick<RoleEntity, 'description' | 'permissions'>, manager: EntityManager): Promise<void> {
+    await manager.getRepository(RoleEntity).update({ name }, values);
   }
 
   async deleteRole(name: string, manager: EntityManager): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 
 /**
  * Optional shared state across instances. Commands fail fast while Redis is down (no offline
@@ -18,8 +19,12 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly keyPrefix: string;
   private down = false;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {
     this.keyPrefix = config.redis.keyPrefix;
+    metrics.redisUp(false);
     if (!config.redis.url) return;
     this.client = this.connect(config.redis.url, 'commands');
     this.subscriber = this.connect(config.redis.url, 'subscriber');
@@ -48,11 +53,14 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     redis.on('error', (error: Error) => {
       if (role === 'commands' && !this.down) {
         this.down = true;
+        this.metrics.redisUp(false);
         this.logger.warn(`Redis unavailable (${error.message}); using in-process limits until it returns`);
       }
     });
     redis.on('ready', () => {
-      if (role === 'commands' && this.down) {
+      if (role !== 'commands') return;
+      this.metrics.redisUp(true);
+      if (this.down) {
         this.down = false;
         this.logger.log('Redis is back; shared limits and invalidation resumed');
       }

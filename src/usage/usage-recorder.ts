@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 
 const HOUR_MS = 3_600_000;
 /** Counters kept while the database refuses writes; beyond this the oldest are dropped (and logged). */
@@ -24,6 +25,7 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -87,10 +89,18 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
           );
         }
       });
+      this.metrics.usageFlushed(counters.size);
     } catch (error) {
+      this.metrics.usageFlushFailed();
       this.restore(counters, lastUsed);
       this.logger.warn(`Usage flush failed, will retry: ${(error as Error).message}`);
     }
+  }
+
+  /** Retention: drops hourly counters older than `before`. */
+  async deleteBefore(before: Date): Promise<number> {
+    const [, removed] = (await this.dataSource.query(`DELETE FROM key_usage_hourly WHERE bucket < $1`, [before.toISOString()])) as [unknown, number];
+    return removed;
   }
 
   private restore(counters: Map<string, number>, lastUsed: Map<string, number>): void {

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { SYSTEM_ACTOR } from '../audit/audit-record';
+import { AuditWriter } from '../audit/audit.writer';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain-error';
 import { PasswordHasher } from './password-hasher';
@@ -17,6 +19,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly audit: AuditWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -24,7 +27,11 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     const { email, password: configured } = this.config.auth.bootstrapAdmin;
     const password = configured ?? randomBytes(18).toString('base64url');
     try {
-      await this.users.insert({ email: email.toLowerCase(), name: 'Administrator', passwordHash: await this.hasher.hash(password), roles: ['admin'] });
+      const passwordHash = await this.hasher.hash(password);
+      await this.audit.transaction(async (manager, record) => {
+        const admin = await this.users.insert({ email: email.toLowerCase(), name: 'Administrator', passwordHash, roles: ['admin'] }, manager);
+        record({ actor: SYSTEM_ACTOR, action: 'user.created', target: { type: 'user', id: admin.id }, details: { email: admin.email, roles: admin.roles, bootstrap: true } });
+      });
     } catch (error) {
       if (error instanceof DomainError) return; // another instance created it first
       throw error;

@@ -56,8 +56,8 @@ export class AdminUsersController {
   @HttpCode(200)
   @RequirePermissions('users:update')
   @ApiOkResponse({ type: UserResponseDto })
-  unlock(@Param('id', uuid) id: string) {
-    return this.users.unlock(id);
+  unlock(@CurrentPrincipal() actor: Principal, @Param('id', uuid) id: string) {
+    return this.users.unlock(actor, id);
   }
 
   @Put(':id/roles')

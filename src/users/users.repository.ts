@@ -61,8 +61,8 @@ export class UsersRepository {
    * Counts a failed login atomically and locks the account when the count reaches `maxFailures`,
    * so parallel guesses cannot slip past the threshold.
    */
-  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number): Promise<{ locked: boolean }> {
-    const [rows] = (await this.users.query(
+  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number, manager?: EntityManager): Promise<{ locked: boolean }> {
+    const [rows] = (await this.repo(manager).query(
       `UPDATE users
           SET failed_login_count = failed_login_count + 1,
               locked_until = CASE WHEN failed_login_count + 1 >= $2
@@ -74,8 +74,8 @@ export class UsersRepository {
     return { locked: rows[0]?.locked === true };
   }
 
-  async recordSuccessfulLogin(id: string, ip: string | undefined): Promise<void> {
-    await this.users.update(id, { failedLoginCount: 0, lockedUntil: null, lastLoginAt: () => 'now()', lastLoginIp: ip ?? null } as object);
+  async recordSuccessfulLogin(id: string, ip: string | undefined, manager?: EntityManager): Promise<void> {
+    await this.repo(manager).update(id, { failedLoginCount: 0, lockedUntil: null, lastLoginAt: () => 'now()', lastLoginIp: ip ?? null } as object);
   }
 
   list(filter: UserListFilter): Promise<UserEntity[]> {

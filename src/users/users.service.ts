@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { KeyInvalidation } from '../api-keys/key-invalidation.service';
+import { actorOf, type AuditEntry } from '../audit/audit-record';
+import { AuditWriter } from '../audit/audit.writer';
 import { actingUserId, type Principal, type UserPrincipal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
-import { decodeCursor, toPage, type Page } from '../common/pagination/cursor';
+import { decodeKeysetCursor, toPage, type Page } from '../common/pagination/cursor';
 import { RbacService } from '../permissions/rbac.service';
 import type { ChangePasswordDto, CreateUserDto, ListUsersQueryDto, UpdateUserDto, UserResponseDto } from './dto/user.dto';
 import type { UserEntity } from './entities/user.entity';
@@ -16,18 +18,24 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly rbac: RbacService,
     private readonly keyInvalidation: KeyInvalidation,
+    private readonly audit: AuditWriter,
   ) {}
 
   async create(actor: Principal, dto: CreateUserDto): Promise<UserResponseDto> {
     const roles = dto.roles ?? ['user'];
     this.rbac.assertRolesExist(roles);
     this.rbac.assertCanGrant(actor.permissions, roles);
-    const user = await this.users.insert({
+    const values = {
       email: dto.email.toLowerCase(),
       name: dto.name,
       passwordHash: await this.hasher.hash(dto.password),
       roles,
       expiresAt: dto.expiresAt ?? null,
+    };
+    const user = await this.audit.transaction(async (manager, record) => {
+      const created = await this.users.insert(values, manager);
+      record(entry(actor, 'user.created', created.id, { email: created.email, name: created.name, roles, expiresAt: values.expiresAt }));
+      return created;
     });
     return this.toResponse(user);
   }
@@ -41,7 +49,7 @@ export class UsersService {
       status: query.status,
       role: query.role,
       q: query.q,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeKeysetCursor(query.cursor) : undefined,
       limit: query.limit,
     });
     return toPage(rows, query.limit, (u) => ({ sort: u.createdAt.toISOString(), id: u.id }), (u) => this.toResponse(u));
@@ -57,11 +65,15 @@ export class UsersService {
       this.rbac.assertPermissionsKnown(permissions);
       this.rbac.assertCanGrant(actor.permissions, [], permissions);
     }
-    await this.users.update(id, {
+    const changes = {
       ...(permissions === undefined ? {} : { permissions }),
       ...(dto.name === undefined ? {} : { name: dto.name }),
       ...(dto.status === undefined ? {} : { status: dto.status }),
       ...(dto.expiresAt === undefined ? {} : { expiresAt: dto.expiresAt }),
+    };
+    await this.audit.transaction(async (manager, record) => {
+      await this.users.update(id, changes, manager);
+      record(entry(actor, 'user.updated', id, { changes }));
     });
     // The owner's state is part of every one of their keys' verification.
     await this.keyInvalidation.ownerChanged(id);
@@ -73,20 +85,29 @@ export class UsersService {
     const unique = [...new Set(roles)];
     this.rbac.assertRolesExist(unique);
     this.rbac.assertCanGrant(actor.permissions, unique);
-    await this.users.update(id, { roles: unique });
+    await this.audit.transaction(async (manager, record) => {
+      await this.users.update(id, { roles: unique }, manager);
+      record(entry(actor, 'user.roles_set', id, { roles: unique }));
+    });
     await this.keyInvalidation.ownerChanged(id);
     return this.get(id);
   }
 
-  async unlock(id: string): Promise<UserResponseDto> {
+  async unlock(actor: Principal, id: string): Promise<UserResponseDto> {
     await this.require(id);
-    await this.users.update(id, { failedLoginCount: 0, lockedUntil: null });
+    await this.audit.transaction(async (manager, record) => {
+      await this.users.update(id, { failedLoginCount: 0, lockedUntil: null }, manager);
+      record(entry(actor, 'user.unlocked', id, {}));
+    });
     return this.get(id);
   }
 
   async delete(actor: Principal, id: string): Promise<void> {
     if (id === actingUserId(actor)) throw DomainError.conflict('You cannot delete your own account');
-    if (!(await this.users.softDelete(id))) throw DomainError.notFound('User');
+    await this.audit.transaction(async (manager, record) => {
+      if (!(await this.users.softDelete(id, manager))) throw DomainError.notFound('User');
+      record(entry(actor, 'user.deleted', id, {}));
+    });
     await this.keyInvalidation.ownerChanged(id);
   }
 
@@ -97,9 +118,10 @@ export class UsersService {
     if (!(await this.hasher.verify(dto.currentPassword, user.passwordHash))) {
       throw DomainError.badRequest('Current password is wrong', [{ field: 'currentPassword', messages: ['is wrong'] }]);
     }
-    await this.users.update(user.id, {
-      passwordHash: await this.hasher.hash(dto.newPassword),
-      tokenVersion: user.tokenVersion + 1,
+    const passwordHash = await this.hasher.hash(dto.newPassword);
+    await this.audit.transaction(async (manager, record) => {
+      await this.users.update(user.id, { passwordHash, tokenVersion: user.tokenVersion + 1 }, manager);
+      record(entry(principal, 'user.password_changed', user.id, {}));
     });
   }
 
@@ -144,4 +166,8 @@ export class UsersService {
       updatedAt: user.updatedAt,
     };
   }
+}
+
+function entry(actor: Principal, action: string, userId: string, details: Record<string, unknown>): AuditEntry {
+  return { actor: actorOf(actor), action, target: { type: 'user', id: userId }, details };
 }

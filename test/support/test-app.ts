@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
+import type { Clock } from '../../src/common/time/clock';
 import { AppConfig } from '../../src/config/app-config';
 import { TestDatabase } from './test-database';
 
@@ -52,7 +53,7 @@ export const TEST_SECRETS = {
   SECRETS_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
 };
 
-export async function startApp(storage: TestStorage, overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(storage: TestStorage, overrides: Record<string, string> = {}, clock?: Clock): Promise<TestApp> {
   const config = AppConfig.fromEnvironment({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -66,16 +67,16 @@ export async function startApp(storage: TestStorage, overrides: Record<string, s
     ...storage.env,
     ...overrides,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, clock);
   await app.init();
   const server = app.getHttpServer();
   return { app, config, http: () => request(server), close: () => app.close() };
 }
 
 /** One app on its own storage, for the common single-instance spec. */
-export async function startIsolatedApp(overrides: Record<string, string> = {}): Promise<TestApp & { storage: TestStorage }> {
+export async function startIsolatedApp(overrides: Record<string, string> = {}, clock?: Clock): Promise<TestApp & { storage: TestStorage }> {
   const storage = await TestStorage.create();
-  const testApp = await startApp(storage, overrides);
+  const testApp = await startApp(storage, overrides, clock);
   return {
     ...testApp,
     storage,

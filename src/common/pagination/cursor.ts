@@ -26,9 +26,20 @@ export function decodeCursor(cursor: string): CursorPosition {
   } catch {
     // fall through
   }
-  throw DomainError.badRequest('cursor is invalid; pass back nextCursor exactly as returned', [
-    { field: 'cursor', messages: ['cursor is invalid'] },
-  ]);
+  throw invalidCursor();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A (time, uuid) keyset cursor. Its values go into SQL casts, so a forged one is a 400 here. */
+export function decodeKeysetCursor(cursor: string): CursorPosition {
+  const position = decodeCursor(cursor);
+  if (Number.isNaN(Date.parse(position.sort)) || !UUID.test(position.id)) throw invalidCursor();
+  return position;
+}
+
+export function invalidCursor(): DomainError {
+  return DomainError.badRequest('cursor is invalid; pass back nextCursor exactly as returned', [{ field: 'cursor', messages: ['cursor is invalid'] }]);
 }
 
 export interface Page<T> {
