@@ -1,3 +1,4 @@
+import { generateKey } from '../src/api-keys/key-format';
 import { bearer, createUser, loginAsAdmin } from './support/auth-helpers';
 import { createKey, verify } from './support/keys-helpers';
 import { startApp, TestStorage, type TestApp } from './support/test-app';
@@ -67,5 +68,32 @@ describe('several instances (e2e)', () => {
       Array.from({ length: 30 }, (_, i) => verify(i % 2 === 0 ? a.http : b.http, admin, { key: key.key })),
     );
     expect(results.filter((r) => r.valid)).toHaveLength(7);
+  });
+
+  it('keeps one unforked audit chain when both instances write at once', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const before = (await a.http().get('/api/v1/admin/audit?limit=1').set(bearer(admin)).expect(200)).body.items[0].seq as number;
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a.http : b.http)().post('/api/v1/keys').set(bearer(admin)).send({ name: `race-${i}` }).expect(201)),
+    );
+    const created = (await a.http().get('/api/v1/admin/audit?action=key.created&limit=100').set(bearer(admin)).expect(200)).body.items;
+    const seqs = created.filter((r: { seq: number }) => r.seq > before).map((r: { seq: number }) => r.seq);
+    expect(new Set(seqs).size).toBe(40);
+    expect((await b.http().get('/api/v1/admin/audit/verify').set(bearer(admin)).expect(200)).body).toMatchObject({ ok: true });
+  });
+
+  it('blocks a guessing source on both instances once the shared count reaches the limit', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const limit = a.config.security.failedVerify.limit;
+    const unknown = generateKey('kw', 'live', 32);
+    for (let i = 0; i < limit; i++) {
+      await (i % 2 === 0 ? a.http : b.http)().post('/api/v1/keys/verify').set(bearer(admin)).send({ key: unknown, ip: '192.0.2.200' }).expect(200);
+    }
+    // Each instance learns of the block at its next failure from that source at the latest.
+    for (const instance of [a, b]) {
+      const res = await instance.http().post('/api/v1/keys/verify').set(bearer(admin)).send({ key: unknown, ip: '192.0.2.200' });
+      const next = res.status === 429 ? res : await instance.http().post('/api/v1/keys/verify').set(bearer(admin)).send({ key: unknown, ip: '192.0.2.200' });
+      expect(next.status).toBe(429);
+    }
   });
 });

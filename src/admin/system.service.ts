@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { CreditRefillJob } from '../api-keys/credit-refill.job';
+import { RetentionJob } from '../audit/retention.job';
 import { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
 import type { SystemInfoDto } from './dto/system-info.dto';
@@ -19,6 +20,7 @@ export class SystemService {
     private readonly dataSource: DataSource,
     private readonly redis: RedisService,
     private readonly creditRefill: CreditRefillJob,
+    private readonly retention: RetentionJob,
   ) {}
 
   async info(): Promise<SystemInfoDto> {
@@ -47,7 +49,10 @@ export class SystemService {
         accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
         usageFlushIntervalMs: usage.flushIntervalMs,
       },
-      jobs: [{ name: 'credit-refill', lastRun: this.creditRefill.lastRun ?? null }],
+      jobs: [
+        { name: 'credit-refill', lastRun: this.creditRefill.lastRun ?? null },
+        { name: 'retention', lastRun: this.retention.lastRun ?? null },
+      ],
     };
   }
 

@@ -10,5 +10,5 @@ export class SystemInfoDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Effective settings, without secrets' })
   config: Record<string, unknown>;
   @ApiProperty({ example: [{ name: 'credit-refill', lastRun: { at: '2026-11-23T10:00:00.000Z', refilled: 3 } }] })
-  jobs: Array<{ name: string; lastRun: { at: Date; refilled: number; error?: string } | null }>;
+  jobs: Array<{ name: string; lastRun: { at: Date; error?: string; [result: string]: unknown } | null }>;
 }
