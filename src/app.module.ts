@@ -6,11 +6,13 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { KeyCacheModule } from './api-keys/key-cache.module';
 import { AuthModule } from './auth/auth.module';
+import { CryptoModule } from './common/crypto/crypto.module';
 import { ClockModule, type Clock } from './common/time/clock';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PermissionsModule } from './permissions/permissions.module';
@@ -28,11 +30,13 @@ export class AppModule {
       imports: [
         ConfigModule.register(config),
         ClockModule.register(clock),
+        CryptoModule,
         LoggingModule,
         MetricsModule,
         DatabaseModule,
         RedisModule,
         ScheduleModule.forRoot(),
+        JobsModule,
         // Throttling registers its guard before auth's, so floods are refused before any lookup.
         ThrottlingModule,
         PermissionsModule,

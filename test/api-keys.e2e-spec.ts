@@ -1,5 +1,4 @@
 import { DataSource } from 'typeorm';
-import { CreditRefillJob } from '../src/api-keys/credit-refill.job';
 import { UsageRecorder } from '../src/usage/usage-recorder';
 import { bearer, createUser, loginAsAdmin, type CreatedUser } from './support/auth-helpers';
 import { createKey, verify } from './support/keys-helpers';
@@ -226,9 +225,9 @@ describe('API keys (e2e)', () => {
       expect((await call({ key: key.key })).valid).toBe(true);
       expect(await call({ key: key.key })).toEqual({ valid: false, code: 'USAGE_EXCEEDED' });
       await db.query(`UPDATE api_keys SET created_at = now() - interval '2 days' WHERE id = $1`, [key.id]);
-      const job = t.app.get(CreditRefillJob);
-      expect(await job.handle()).toBeGreaterThanOrEqual(1);
-      await job.handle();
+      const runJob = () => t.http().post('/api/v1/admin/jobs/credit-refill/run').set(bearer(admin)).expect(200);
+      expect((await runJob()).body).toMatchObject({ name: 'credit-refill', ran: true, result: { refilled: expect.any(Number) } });
+      expect((await runJob()).body.result.refilled).toBe(0);
       const after = await t.http().get(`/api/v1/keys/${key.id}`).set(bearer(alice.token)).expect(200);
       expect(after.body).toMatchObject({ remaining: 3, refill: { amount: 3, interval: 'daily' } });
       expect(await call({ key: key.key })).toMatchObject({ valid: true, remaining: 2 });

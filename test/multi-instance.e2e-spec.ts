@@ -1,7 +1,9 @@
 import { generateKey } from '../src/api-keys/key-format';
+import { JobRunner } from '../src/jobs/job-runner';
 import { bearer, createUser, loginAsAdmin } from './support/auth-helpers';
 import { createKey, verify } from './support/keys-helpers';
 import { startApp, TestStorage, type TestApp } from './support/test-app';
+import { TestClock } from './support/test-clock';
 
 /**
  * Several instances share state only through PostgreSQL and Redis. On the embedded database a
@@ -10,13 +12,14 @@ import { startApp, TestStorage, type TestApp } from './support/test-app';
 const shared = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
 describe('several instances (e2e)', () => {
+  const clock = new TestClock();
   let storage: TestStorage;
   let a: TestApp;
 
   beforeAll(async () => {
     storage = await TestStorage.create();
     // A long cache TTL: only the Redis broadcast can make instance B notice the revocation quickly.
-    a = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300' });
+    a = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300', JOBS_ENABLED: 'false' }, clock);
   });
   afterAll(async () => {
     await a.close();
@@ -32,7 +35,7 @@ describe('several instances (e2e)', () => {
 
   let b: TestApp;
   beforeAll(async () => {
-    b = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300' });
+    b = await startApp(storage, { KEY_CACHE_TTL_SECONDS: '300', JOBS_ENABLED: 'false' }, clock);
   });
   afterAll(() => b.close());
 
@@ -95,5 +98,19 @@ describe('several instances (e2e)', () => {
       const next = res.status === 429 ? res : await instance.http().post('/api/v1/keys/verify').set(bearer(admin)).send({ key: unknown, ip: '192.0.2.200' });
       expect(next.status).toBe(429);
     }
+  });
+
+  it('runs a scheduled job tick on both instances once: each due key is rotated exactly once', async () => {
+    const admin = await loginAsAdmin(a.http);
+    const keys = await Promise.all([1, 2, 3, 4].map((i) => createKey(a.http, admin, { name: `due-${i}`, rotationIntervalSeconds: 3600 })));
+    clock.advance(3601);
+    const runs = await Promise.all([a.app.get(JobRunner).run('rotation'), b.app.get(JobRunner).run('rotation')]);
+    const rotated = runs.reduce((sum, run) => sum + Number(run.result?.rotated ?? 0), 0);
+    expect(rotated).toBe(4);
+    for (const key of keys) {
+      const records = (await a.http().get(`/api/v1/admin/audit?action=key.rotated&targetId=${key.id}`).set(bearer(admin)).expect(200)).body.items;
+      expect(records).toHaveLength(1);
+    }
+    expect((await b.http().get('/api/v1/admin/audit/verify').set(bearer(admin)).expect(200)).body).toMatchObject({ ok: true });
   });
 });

@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CreditRefillJob } from '../api-keys/credit-refill.job';
-import { RetentionJob } from '../audit/retention.job';
 import { AppConfig } from '../config/app-config';
+import { JobRunner } from '../jobs/job-runner';
 import { RedisService } from '../redis/redis.service';
 import type { SystemInfoDto } from './dto/system-info.dto';
 
@@ -19,8 +18,7 @@ export class SystemService {
     private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly redis: RedisService,
-    private readonly creditRefill: CreditRefillJob,
-    private readonly retention: RetentionJob,
+    private readonly jobs: JobRunner,
   ) {}
 
   async info(): Promise<SystemInfoDto> {
@@ -49,10 +47,7 @@ export class SystemService {
         accessTokenTtlSeconds: auth.accessTokenTtlSeconds,
         usageFlushIntervalMs: usage.flushIntervalMs,
       },
-      jobs: [
-        { name: 'credit-refill', lastRun: this.creditRefill.lastRun ?? null },
-        { name: 'retention', lastRun: this.retention.lastRun ?? null },
-      ],
+      jobs: await this.jobs.status().catch(() => []),
     };
   }
 

@@ -7,7 +7,10 @@ import { ApiKeysService } from './api-keys.service';
 import { CreditRefillJob } from './credit-refill.job';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { KeyHasher } from './key-hasher';
+import { KeyExpiryJob, KeyRotationJob, StaleKeyJob } from './key-jobs';
+import { KeyLifecycleService } from './key-lifecycle.service';
 import { KeyRateLimiter } from './key-rate-limiter';
+import { KeyRotationService } from './key-rotation.service';
 import { KeySnapshotLoader } from './key-snapshot.loader';
 import { KeyUsageQuery } from './key-usage.query';
 import { KeyVerifier } from './key-verifier';
@@ -17,7 +20,21 @@ import { VerifyController } from './verify.controller';
   imports: [TypeOrmModule.forFeature([ApiKeyEntity]), UsersModule],
   // VerifyController first: `POST /keys/verify` must never be shadowed by an `/:id` route.
   controllers: [VerifyController, ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, CreditRefillJob, KeyHasher, KeyRateLimiter, KeySnapshotLoader, KeyUsageQuery, KeyVerifier],
-  exports: [KeyVerifier, ApiKeysService, ApiKeysRepository, CreditRefillJob],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    KeyRotationService,
+    KeyLifecycleService,
+    CreditRefillJob,
+    KeyRotationJob,
+    KeyExpiryJob,
+    StaleKeyJob,
+    KeyHasher,
+    KeyRateLimiter,
+    KeySnapshotLoader,
+    KeyUsageQuery,
+    KeyVerifier,
+  ],
+  exports: [KeyVerifier, ApiKeysService, ApiKeysRepository],
 })
 export class ApiKeysModule {}

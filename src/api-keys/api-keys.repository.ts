@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type EntityManager, type Repository, type DeepPartial } from 'typeorm';
+import type { SealedSecret } from '../common/crypto/secret-box';
 import type { CursorPosition } from '../common/pagination/cursor';
 import { containsPattern, keysetPage } from '../common/pagination/keyset';
 import { ApiKeyEntity } from './entities/api-key.entity';
@@ -133,6 +134,104 @@ export class ApiKeysRepository {
               < date_trunc(CASE refill_interval WHEN 'daily' THEN 'day' ELSE 'month' END, now(), 'UTC')`,
     )) as [unknown, number];
     return affected;
+  }
+
+  /**
+   * Locks a live key for a roll. `skipLocked`: a scheduled runner passes over a key another runner
+   * holds (that runner is rolling it) instead of waiting to roll it twice.
+   */
+  lockForRoll(manager: EntityManager, id: string, skipLocked = false): Promise<ApiKeyEntity | null> {
+    return manager.getRepository(ApiKeyEntity).findOne({
+      where: { id, deletedAt: IsNull() },
+      lock: skipLocked ? { mode: 'pessimistic_write', onLocked: 'skip_locked' } : { mode: 'pessimistic_write' },
+    });
+  }
+
+  /** Keys whose rotation interval has elapsed since creation, in (created_at, id) order after `after`. */
+  async findDueForRotation(now: Date, limit: number, after?: CursorPosition): Promise<Array<{ id: string; createdAt: Date }>> {
+    const rows: Array<{ id: string; created_at: Date }> = await this.keys.query(
+      `SELECT id, created_at FROM api_keys
+        WHERE rotation_interval_seconds IS NOT NULL AND rotated_to_id IS NULL AND revoked_at IS NULL AND deleted_at IS NULL
+          AND NOT honeytoken AND (expires_at IS NULL OR expires_at > $1)
+          AND created_at + make_interval(secs => rotation_interval_seconds) <= $1
+          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+        ORDER BY created_at, id LIMIT $4`,
+      [now.toISOString(), after?.sort ?? null, after?.id ?? null, limit],
+    );
+    return rows.map((row) => ({ id: row.id, createdAt: new Date(row.created_at) }));
+  }
+
+  /** Marks up to `limit` newly expired keys as recorded; returns them (the caller audits each). */
+  async claimExpired(manager: EntityManager, now: Date, limit: number): Promise<Array<{ id: string; owner_id: string; name: string; expires_at: Date }>> {
+    const [rows] = (await manager.query(
+      `UPDATE api_keys SET expiry_recorded_at = $1
+        WHERE id IN (SELECT id FROM api_keys
+                      WHERE expires_at <= $1 AND expiry_recorded_at IS NULL AND revoked_at IS NULL AND deleted_at IS NULL
+                      ORDER BY expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING id, owner_id, name, expires_at`,
+      [now.toISOString(), limit],
+    )) as [Array<{ id: string; owner_id: string; name: string; expires_at: Date }>, number];
+    return rows;
+  }
+
+  /**
+   * Marks up to `limit` keys expiring within `horizonDays` that have not had that warning, along with
+   * every wider horizon (a key first seen a day before expiry gets only the one-day warning).
+   */
+  async claimExpiryWarnings(
+    manager: EntityManager,
+    now: Date,
+    horizonDays: number,
+    widerHorizons: number[],
+    limit: number,
+  ): Promise<Array<{ id: string; owner_id: string; name: string; expires_at: Date }>> {
+    const [rows] = (await manager.query(
+      `UPDATE api_keys SET expiry_warnings = ARRAY(SELECT DISTINCT unnest(expiry_warnings || $3::int[]))
+        WHERE id IN (SELECT id FROM api_keys
+                      WHERE expires_at > $1 AND expires_at <= $1::timestamptz + make_interval(days => $2)
+                        AND NOT ($2 = ANY (expiry_warnings)) AND revoked_at IS NULL AND deleted_at IS NULL AND NOT honeytoken
+                      ORDER BY expires_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING id, owner_id, name, expires_at`,
+      [now.toISOString(), horizonDays, [horizonDays, ...widerHorizons], limit],
+    )) as [Array<{ id: string; owner_id: string; name: string; expires_at: Date }>, number];
+    return rows;
+  }
+
+  /** Disables up to `limit` active keys unused since `before`, saying why. */
+  async disableUnusedSince(manager: EntityManager, now: Date, before: Date, reason: string, limit: number): Promise<Array<{ id: string; owner_id: string; last_used_at: Date | null }>> {
+    const [rows] = (await manager.query(
+      `UPDATE api_keys SET enabled = false, disabled_reason = $3, updated_at = $1
+        WHERE id IN (SELECT id FROM api_keys
+                      WHERE enabled AND revoked_at IS NULL AND deleted_at IS NULL AND NOT honeytoken
+                        AND (expires_at IS NULL OR expires_at > $1) AND COALESCE(last_used_at, created_at) < $2
+                      ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+        RETURNING id, owner_id, last_used_at`,
+      [now.toISOString(), before.toISOString(), reason, limit],
+    )) as [Array<{ id: string; owner_id: string; last_used_at: Date | null }>, number];
+    return rows;
+  }
+
+  async storeSecret(manager: EntityManager, keyId: string, sealed: SealedSecret, expiresAt: Date): Promise<void> {
+    await manager.query(
+      `INSERT INTO key_secrets (key_id, encryption_key_id, iv, ciphertext, auth_tag, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [keyId, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.authTag, expiresAt.toISOString()],
+    );
+  }
+
+  /** Removes and returns a key's stored secret if it is still within its window: a second call finds nothing. */
+  async takeSecret(manager: EntityManager, keyId: string, now: Date): Promise<SealedSecret | undefined> {
+    const [rows] = (await manager.query(
+      `DELETE FROM key_secrets WHERE key_id = $1 AND expires_at > $2
+        RETURNING encryption_key_id, iv, ciphertext, auth_tag`,
+      [keyId, now.toISOString()],
+    )) as [Array<{ encryption_key_id: string; iv: Buffer; ciphertext: Buffer; auth_tag: Buffer }>, number];
+    const row = rows[0];
+    return row && { keyId: row.encryption_key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag };
+  }
+
+  async deleteSecretsExpiredBy(now: Date): Promise<number> {
+    const [, removed] = (await this.keys.query(`DELETE FROM key_secrets WHERE expires_at <= $1`, [now.toISOString()])) as [unknown, number];
+    return removed;
   }
 
   async softDelete(id: string, manager?: EntityManager): Promise<void> {

@@ -4,6 +4,7 @@ import { AuditWriter } from '../audit/audit.writer';
 import { actingUserId, type Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeKeysetCursor, toPage, type Page } from '../common/pagination/cursor';
+import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
 import { isGranted } from '../permissions/permission-evaluator';
 import { RbacService } from '../permissions/rbac.service';
@@ -38,6 +39,7 @@ export class ApiKeysService {
     private readonly invalidation: KeyInvalidation,
     private readonly usage: KeyUsageQuery,
     private readonly audit: AuditWriter,
+    private readonly clock: Clock,
   ) {}
 
   async create(actor: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -57,16 +59,12 @@ export class ApiKeysService {
     if (dto.expiresAt && dto.ttlSeconds !== undefined) throw DomainError.badRequest('Give expiresAt or ttlSeconds, not both');
 
     const environment = dto.environment ?? this.config.keys.defaultEnvironment;
-    const plaintext = generateKey(this.config.keys.prefix, environment, this.config.keys.secretBytes);
-    const display = parseKey(plaintext, this.config.keys.prefix)!;
+    const { plaintext, material } = this.mint(environment);
     const values = {
       ownerId,
       name: dto.name,
       environment,
-      hash: this.hasher.hash(plaintext),
-      hashAlgorithm: this.hasher.algorithm,
-      start: display.start,
-      last4: display.last4,
+      ...material,
       permissions,
       roles,
       ipAllowlist: dto.ipAllowlist ?? [],
@@ -76,7 +74,8 @@ export class ApiKeysService {
       refillAmount: dto.refill?.amount ?? null,
       refillInterval: dto.refill?.interval ?? null,
       expiresAt: this.expiryFor(dto.expiresAt, dto.ttlSeconds, true),
-      rotationIntervalSeconds: dto.rotationIntervalSeconds ?? null,
+      // KEY_ROTATION_INTERVAL applies to keys that do not say; null opts a key out.
+      rotationIntervalSeconds: dto.rotationIntervalSeconds === undefined ? this.config.keys.rotationIntervalSeconds || null : dto.rotationIntervalSeconds,
       meta: dto.meta ?? {},
       honeytoken: dto.honeytoken ?? false,
     };
@@ -149,7 +148,7 @@ export class ApiKeysService {
     const key = await this.findVisible(actor, id);
     if (key.revokedAt) throw DomainError.conflict('Key is already revoked');
     await this.audit.transaction(async (manager, record) => {
-      await this.keys.update(id, { revokedAt: new Date(), revokedReason: reason ?? null }, manager);
+      await this.keys.update(id, { revokedAt: this.clock.date(), revokedReason: reason ?? null }, manager);
       record(keyEntry(actor, 'key.revoked', id, { reason: reason ?? null }));
     });
     await this.invalidation.keysChanged([id]);
@@ -170,8 +169,18 @@ export class ApiKeysService {
     return this.usage.series(id, query);
   }
 
+  /** A new key's plaintext (for the caller, once) and what is stored of it. */
+  mint(environment: string): { plaintext: string; material: Pick<ApiKeyEntity, 'hash' | 'hashAlgorithm' | 'start' | 'last4' | 'createdAt'> } {
+    const plaintext = generateKey(this.config.keys.prefix, environment, this.config.keys.secretBytes);
+    const display = parseKey(plaintext, this.config.keys.prefix)!;
+    return {
+      plaintext,
+      material: { hash: this.hasher.hash(plaintext), hashAlgorithm: this.hasher.algorithm, start: display.start, last4: display.last4, createdAt: this.clock.date() },
+    };
+  }
+
   /** Owner-scoped unless the caller may see every key; someone else's key is a plain 404. */
-  private async findVisible(actor: Principal, id: string): Promise<ApiKeyEntity> {
+  async findVisible(actor: Principal, id: string): Promise<ApiKeyEntity> {
     const key = isGranted(ALL_KEYS_PERMISSION, actor.permissions)
       ? await this.keys.findByIdForAdmin(id)
       : await this.keys.findOwnedById(actingUserId(actor), id);
@@ -185,7 +194,7 @@ export class ApiKeysService {
    */
   private expiryFor(expiresAt: Date | undefined, ttlSeconds: number | undefined, applyDefault: boolean): Date | null {
     const { defaultTtlSeconds, maxTtlSeconds } = this.config.keys;
-    const now = Date.now();
+    const now = this.clock.now();
     let expiry = expiresAt?.getTime() ?? (ttlSeconds !== undefined ? now + ttlSeconds * 1000 : undefined);
     if (expiry === undefined && applyDefault) {
       const ttl = defaultTtlSeconds || maxTtlSeconds;
@@ -219,7 +228,7 @@ export class ApiKeysService {
       environment: key.environment,
       start: key.start,
       last4: key.last4,
-      status: statusOf(key),
+      status: statusOf(key, this.clock.now()),
       permissions: key.permissions,
       roles: key.roles,
       ipAllowlist: key.ipAllowlist,
@@ -242,9 +251,9 @@ export class ApiKeysService {
   }
 }
 
-function statusOf(key: ApiKeyEntity): KeyStatus {
+function statusOf(key: ApiKeyEntity, now: number): KeyStatus {
   if (key.revokedAt) return 'revoked';
-  if (key.expiresAt && key.expiresAt <= new Date()) return 'expired';
+  if (key.expiresAt && key.expiresAt.getTime() <= now) return 'expired';
   return key.enabled ? 'active' : 'disabled';
 }
 

@@ -6,6 +6,7 @@ import { AuditBatcher } from '../audit/audit-batcher';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { currentRequest } from '../common/http/request-context';
+import { Clock } from '../common/time/clock';
 import { isIpAllowed, parseIp, type CidrRange } from '../common/net/cidr';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
@@ -54,6 +55,7 @@ export class KeyVerifier {
     private readonly audit: AuditBatcher,
     private readonly securityEvents: SecurityEventsService,
     private readonly sourceThrottle: FailedVerifyThrottle,
+    private readonly clock: Clock,
   ) {
     this.prefix = config.keys.prefix;
     this.enabled = config.keys.enabled;
@@ -68,7 +70,7 @@ export class KeyVerifier {
    */
   async verify(input: VerifyInput): Promise<VerifyResult> {
     const started = performance.now();
-    const now = Date.now();
+    const now = this.clock.now();
     const source = input.ip ?? currentRequest()?.ip;
     const blockedSeconds = this.sourceThrottle.blockedFor(source, now);
     if (blockedSeconds !== undefined) {

@@ -1,13 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
+import { Job, type JobHandler } from '../jobs/job.decorator';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { SYSTEM_ACTOR } from './audit-record';
 import { AuditRepository } from './audit.repository';
 import { AuditWriter } from './audit.writer';
 
-export interface RetentionResult {
+export interface RetentionResult extends Record<string, unknown> {
   auditRemoved: number;
   usageRemoved: number;
 }
@@ -18,11 +18,8 @@ export interface RetentionResult {
  * that remains still verifies from its first record.
  */
 @Injectable()
-export class RetentionJob {
-  private readonly logger = new Logger(RetentionJob.name);
-  /** For /admin/system. */
-  lastRun?: { at: Date; result?: RetentionResult; error?: string };
-
+@Job('retention')
+export class RetentionJob implements JobHandler {
   constructor(
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -30,20 +27,6 @@ export class RetentionJob {
     private readonly records: AuditRepository,
     private readonly usage: UsageRecorder,
   ) {}
-
-  @Interval('retention', 3_600_000)
-  async handle(): Promise<void> {
-    try {
-      const result = await this.run();
-      this.lastRun = { at: this.clock.date(), result };
-      if (result.auditRemoved + result.usageRemoved > 0) {
-        this.logger.log(`Retention removed ${result.auditRemoved} audit records and ${result.usageRemoved} usage counters`);
-      }
-    } catch (error) {
-      this.lastRun = { at: this.clock.date(), error: (error as Error).message };
-      this.logger.error(`Retention failed: ${(error as Error).message}`);
-    }
-  }
 
   async run(): Promise<RetentionResult> {
     const now = this.clock.now();

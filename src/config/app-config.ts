@@ -34,9 +34,19 @@ export class AppConfig {
     maxTtlSeconds: number;
     rotationIntervalSeconds: number;
     storeSecretsServerSide: boolean;
+    rotationGraceSeconds: number;
+    /** Ascending. */
+    expiryWarningDays: number[];
+    staleKeyDays: number;
     allowedIpRanges: CidrRange[];
     cache: { maxEntries: number; ttlSeconds: number; staleIfErrorSeconds: number; negativeTtlSeconds: number };
     rateLimit: { limit: number; windowSeconds: number };
+  };
+  readonly jobs: {
+    enabled: boolean;
+    batchSize: number;
+    /** Seconds between ticks, by job name. */
+    intervals: Record<string, number>;
   };
   readonly usage: { flushIntervalMs: number; flushMaxBatch: number; retentionSeconds: number };
   readonly throttle: { limit: number; loginLimit: number; windowSeconds: number };
@@ -100,6 +110,9 @@ export class AppConfig {
       maxTtlSeconds: env.KEY_MAX_TTL,
       rotationIntervalSeconds: env.KEY_ROTATION_INTERVAL,
       storeSecretsServerSide: env.STORE_SECRETS_SERVER_SIDE,
+      rotationGraceSeconds: env.KEY_ROTATION_GRACE_PERIOD,
+      expiryWarningDays: [...new Set(env.KEY_EXPIRY_WARNING_DAYS.split(',').filter(Boolean).map(Number))].filter((d) => d > 0).sort((a, b) => a - b),
+      staleKeyDays: env.STALE_KEY_DAYS,
       allowedIpRanges,
       cache: {
         maxEntries: env.KEY_CACHE_MAX_ENTRIES,
@@ -108,6 +121,17 @@ export class AppConfig {
         negativeTtlSeconds: env.KEY_NEGATIVE_CACHE_TTL_SECONDS,
       },
       rateLimit: { limit: env.RATE_LIMIT_DEFAULT, windowSeconds: env.RATE_LIMIT_WINDOW },
+    };
+    this.jobs = {
+      enabled: env.JOBS_ENABLED,
+      batchSize: env.JOB_BATCH_SIZE,
+      intervals: {
+        rotation: env.JOB_ROTATION_INTERVAL,
+        expiry: env.JOB_EXPIRY_INTERVAL,
+        'stale-keys': env.JOB_STALE_KEYS_INTERVAL,
+        'credit-refill': env.JOB_CREDIT_REFILL_INTERVAL,
+        retention: env.JOB_RETENTION_INTERVAL,
+      },
     };
     this.usage = { flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS, flushMaxBatch: env.USAGE_FLUSH_MAX_BATCH, retentionSeconds: env.USAGE_RETENTION };
     this.throttle = { limit: env.THROTTLE_LIMIT, loginLimit: env.THROTTLE_LOGIN_LIMIT, windowSeconds: env.THROTTLE_WINDOW };

@@ -106,6 +106,41 @@ export class EnvironmentVariables {
   @Transform(toBoolean) @IsBoolean()
   STORE_SECRETS_SERVER_SIDE = false;
 
+  /** Default grace period of a roll and of scheduled rotations: how long the predecessor keeps working. */
+  @Transform(toDuration) @IsInt({ message: 'KEY_ROTATION_GRACE_PERIOD must be a duration like 24h' }) @Min(0) @Max(30 * 86400)
+  KEY_ROTATION_GRACE_PERIOD = 86400;
+
+  /** Days before expiry at which `key.expiring` is recorded, comma-separated. */
+  @IsString() @Matches(/^(\d{1,3}(,\d{1,3}){0,9})?$/, { message: 'KEY_EXPIRY_WARNING_DAYS must be a comma-separated list of day counts like 30,7,1' })
+  KEY_EXPIRY_WARNING_DAYS = '30,7,1';
+
+  /** Days; the stale-key reaper disables active keys unused for this long. 0 = off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3650)
+  STALE_KEY_DAYS = 0;
+
+  /** Run the scheduled jobs on this instance's timers (they can always be run through the admin API). */
+  @Transform(toBoolean) @IsBoolean()
+  JOBS_ENABLED = true;
+
+  @Transform(toDuration) @IsInt({ message: 'JOB_ROTATION_INTERVAL must be a duration like 5m' }) @Min(1)
+  JOB_ROTATION_INTERVAL = 300;
+
+  @Transform(toDuration) @IsInt({ message: 'JOB_EXPIRY_INTERVAL must be a duration like 5m' }) @Min(1)
+  JOB_EXPIRY_INTERVAL = 300;
+
+  @Transform(toDuration) @IsInt({ message: 'JOB_STALE_KEYS_INTERVAL must be a duration like 1h' }) @Min(1)
+  JOB_STALE_KEYS_INTERVAL = 3600;
+
+  @Transform(toDuration) @IsInt({ message: 'JOB_CREDIT_REFILL_INTERVAL must be a duration like 1m' }) @Min(1)
+  JOB_CREDIT_REFILL_INTERVAL = 60;
+
+  @Transform(toDuration) @IsInt({ message: 'JOB_RETENTION_INTERVAL must be a duration like 1h' }) @Min(1)
+  JOB_RETENTION_INTERVAL = 3600;
+
+  /** Keys a job handles per batch (each key in its own transaction within it). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  JOB_BATCH_SIZE = 500;
+
   @IsString() @MaxLength(10000)
   ALLOWED_IP_RANGES = '';
 

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { JobStatusDto } from '../../jobs/dto/job.dto';
 
 export class SystemInfoDto {
   @ApiProperty({ example: '0.1.0' }) version: string;
@@ -9,6 +10,6 @@ export class SystemInfoDto {
   @ApiProperty({ example: { configured: true, status: 'up' } }) redis: { configured: boolean; status: 'up' | 'down' | 'not configured' };
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Effective settings, without secrets' })
   config: Record<string, unknown>;
-  @ApiProperty({ example: [{ name: 'credit-refill', lastRun: { at: '2026-11-23T10:00:00.000Z', refilled: 3 } }] })
-  jobs: Array<{ name: string; lastRun: { at: Date; error?: string; [result: string]: unknown } | null }>;
+  @ApiProperty({ type: [JobStatusDto], description: 'Empty while the database is unreachable' })
+  jobs: JobStatusDto[];
 }

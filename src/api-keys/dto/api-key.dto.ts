@@ -180,6 +180,20 @@ export class RevokeApiKeyDto {
   reason?: string;
 }
 
+export class RollApiKeyDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 30 * 86400,
+    example: 3600,
+    description: 'How long the old key keeps working (0 = stops now); default KEY_ROTATION_GRACE_PERIOD',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86400)
+  gracePeriodSeconds?: number;
+}
+
 export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: KEY_STATUSES })
   @IsOptional()

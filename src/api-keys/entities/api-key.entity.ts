@@ -79,6 +79,18 @@ export class ApiKeyEntity {
   @Column({ name: 'rotated_to_id', type: 'uuid', nullable: true })
   rotatedToId: string | null;
 
+  /** Set by the expiry job once it has recorded `key.expired`. */
+  @Column({ name: 'expiry_recorded_at', type: 'timestamptz', nullable: true })
+  expiryRecordedAt: Date | null;
+
+  /** Warning horizons (days before expiry) already announced with `key.expiring`. */
+  @Column({ name: 'expiry_warnings', type: 'int', array: true, default: () => "'{}'" })
+  expiryWarnings: number[];
+
+  /** Why a job disabled the key (the stale-key reaper), null when a person did or nobody has. */
+  @Column({ name: 'disabled_reason', type: 'varchar', length: 200, nullable: true })
+  disabledReason: string | null;
+
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
   lastUsedAt: Date | null;
 
