@@ -4,6 +4,7 @@ import { CreatePermissionCatalog1764057600000 } from './1764057600000-CreatePerm
 import { CreateAuditLog1764144000000 } from './1764144000000-CreateAuditLog';
 import { CreateSecurityEvents1764230400000 } from './1764230400000-CreateSecurityEvents';
 import { AnalyticsIndexes1764316800000 } from './1764316800000-AnalyticsIndexes';
+import { CreateWebhooks1764403200000 } from './1764403200000-CreateWebhooks';
 import { AddKeyRotation1764489600000 } from './1764489600000-AddKeyRotation';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and tests load the same set. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   CreateAuditLog1764144000000,
   CreateSecurityEvents1764230400000,
   AnalyticsIndexes1764316800000,
+  CreateWebhooks1764403200000,
   AddKeyRotation1764489600000,
 ];

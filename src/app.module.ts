@@ -21,6 +21,7 @@ import { SecurityModule } from './security/security.module';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -44,6 +45,7 @@ export class AppModule {
         UsageModule,
         AuditModule,
         SecurityModule,
+        WebhooksModule,
         UsersModule,
         ApiKeysModule,
         AuthModule,

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import { ApiKeysRepository } from '../src/api-keys/api-keys.repository';
 import { bearer, createUser, loginAsAdmin, type CreatedUser } from './support/auth-helpers';
 import { createKey, verify } from './support/keys-helpers';
@@ -201,6 +204,38 @@ describe('rotation and expiry (e2e)', () => {
       await runJob('expiry');
       expect((await auditOf('key.expiring', key.id)).map((r) => r.details.horizonDays)).toEqual([1]);
     });
+  });
+
+  it('announces rolls, rotations, revocations and expiries to webhooks, never with a key in the payload', async () => {
+    const received: Array<{ event: string; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        received.push({ event: String(req.headers['x-keyward-event']), body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      await t.http().post('/api/v1/admin/webhooks').set(bearer(admin)).send({ url, eventTypes: ['key.*'] }).expect(201);
+      const created = await createKey(t.http, owner.token, { rotationIntervalSeconds: 3600, ttlSeconds: 2 * 86400 });
+      const rolled = (await roll(created.id, { gracePeriodSeconds: 60 }).expect(201)).body;
+      await t.http().post(`/api/v1/keys/${rolled.id}/revoke-previous`).set(bearer(owner.token)).expect(200);
+      const scheduled = await createKey(t.http, owner.token, { rotationIntervalSeconds: 3600 });
+      clock.advance(3601);
+      await runJob('rotation');
+      await runJob('expiry');
+      await t.app.get(WebhookDispatcher).dispatchDue();
+      const events = received.map((r) => r.event);
+      for (const type of ['key.created', 'key.rolled', 'key.revoked', 'key.rotated', 'key.expiring']) expect(events).toContain(type);
+      const bodies = received.map((r) => r.body).join('\n');
+      for (const secret of [created.key, rolled.key, scheduled.key]) expect(bodies).not.toContain(secret);
+      expect(JSON.parse(received.find((r) => r.event === 'key.rolled')!.body).data).toMatchObject({ keyId: created.id, successorId: rolled.id });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('reports every job in /admin/jobs with its last run', async () => {

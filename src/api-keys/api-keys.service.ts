@@ -5,6 +5,8 @@ import { actingUserId, type Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeKeysetCursor, toPage, type Page } from '../common/pagination/cursor';
 import { Clock } from '../common/time/clock';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { AppConfig } from '../config/app-config';
 import { isGranted } from '../permissions/permission-evaluator';
 import { RbacService } from '../permissions/rbac.service';
@@ -40,6 +42,7 @@ export class ApiKeysService {
     private readonly usage: KeyUsageQuery,
     private readonly audit: AuditWriter,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   async create(actor: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
@@ -82,6 +85,7 @@ export class ApiKeysService {
     const entity = await this.audit.transaction(async (manager, record) => {
       const created = await this.keys.insert(values, manager);
       record(keyEntry(actor, 'key.created', created.id, this.settingsOf(created)));
+      await this.webhooks.enqueue(manager, { type: WebhookEventType.KEY_CREATED, data: { keyId: created.id, ownerId, environment } });
       return created;
     });
     return { ...this.toResponse(entity), key: plaintext };
@@ -150,6 +154,7 @@ export class ApiKeysService {
     await this.audit.transaction(async (manager, record) => {
       await this.keys.update(id, { revokedAt: this.clock.date(), revokedReason: reason ?? null }, manager);
       record(keyEntry(actor, 'key.revoked', id, { reason: reason ?? null }));
+      await this.webhooks.enqueue(manager, { type: WebhookEventType.KEY_REVOKED, data: { keyId: id, ownerId: key.ownerId } });
     });
     await this.invalidation.keysChanged([id]);
     return this.get(actor, id);

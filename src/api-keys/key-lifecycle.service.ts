@@ -3,6 +3,8 @@ import { SYSTEM_ACTOR } from '../audit/audit-record';
 import { AuditWriter } from '../audit/audit.writer';
 import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyInvalidation } from './key-invalidation.service';
 
@@ -22,6 +24,7 @@ export class KeyLifecycleService {
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditWriter,
     private readonly invalidation: KeyInvalidation,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   async recordExpiries(): Promise<{ expired: number; warned: number; secretsDestroyed: number }> {
@@ -32,6 +35,7 @@ export class KeyLifecycleService {
         const keys = await this.keys.claimExpired(manager, this.clock.date(), batch);
         for (const key of keys) {
           record({ actor: SYSTEM_ACTOR, action: 'key.expired', target: { type: 'api_key', id: key.id }, details: { ownerId: key.owner_id, name: key.name, expiresAt: key.expires_at } });
+          await this.webhooks.enqueue(manager, { type: WebhookEventType.KEY_EXPIRED, data: { keyId: key.id, ownerId: key.owner_id, expiresAt: key.expires_at } });
         }
         return keys.length;
       });
@@ -52,6 +56,10 @@ export class KeyLifecycleService {
               action: 'key.expiring',
               target: { type: 'api_key', id: key.id },
               details: { ownerId: key.owner_id, name: key.name, expiresAt: key.expires_at, horizonDays: days, daysLeft },
+            });
+            await this.webhooks.enqueue(manager, {
+              type: WebhookEventType.KEY_EXPIRING,
+              data: { keyId: key.id, ownerId: key.owner_id, expiresAt: key.expires_at, horizonDays: days, daysLeft },
             });
           }
           return keys.length;

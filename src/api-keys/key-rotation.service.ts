@@ -7,6 +7,8 @@ import { SecretBox } from '../common/crypto/secret-box';
 import { DomainError } from '../common/errors/domain-error';
 import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
 import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key.dto';
@@ -36,6 +38,7 @@ export class KeyRotationService {
     private readonly audit: AuditWriter,
     private readonly invalidation: KeyInvalidation,
     private readonly secretBox: SecretBox,
+    private readonly webhooks: WebhookOutbox,
   ) {}
 
   async roll(actor: Principal, id: string, graceSeconds = this.config.keys.rotationGraceSeconds): Promise<CreatedApiKeyResponseDto> {
@@ -49,6 +52,10 @@ export class KeyRotationService {
         action: 'key.rolled',
         target: { type: 'api_key', id },
         details: { successorId: result.successor.id, gracePeriodSeconds: graceSeconds, predecessorExpiresAt: result.graceEndsAt },
+      });
+      await this.webhooks.enqueue(manager, {
+        type: WebhookEventType.KEY_ROLLED,
+        data: { keyId: id, successorId: result.successor.id, ownerId: predecessor.ownerId, predecessorExpiresAt: result.graceEndsAt },
       });
       return result;
     });
@@ -69,6 +76,7 @@ export class KeyRotationService {
       }
       await this.keys.update(predecessorId, { revokedAt: new Date(now), revokedReason: `grace period ended early for ${id}` }, manager);
       record({ actor: actorOf(actor), action: 'key.revoked', target: { type: 'api_key', id: predecessorId }, details: { reason: 'grace period ended early', successorId: id } });
+      await this.webhooks.enqueue(manager, { type: WebhookEventType.KEY_REVOKED, data: { keyId: predecessorId, ownerId: predecessor.ownerId } });
     });
     await this.invalidation.keysChanged([predecessorId]);
     return this.apiKeys.toResponse((await this.keys.findByIdForAdmin(predecessorId))!);
@@ -114,6 +122,10 @@ export class KeyRotationService {
       const { successor, plaintext, graceEndsAt } = await this.rollLocked(manager, key, grace);
       const secretStored = this.config.keys.storeSecretsServerSide;
       if (secretStored) await this.keys.storeSecret(manager, successor.id, this.secretBox.seal(plaintext, successor.id), graceEndsAt);
+      await this.webhooks.enqueue(manager, {
+        type: WebhookEventType.KEY_ROTATED,
+        data: { keyId: id, successorId: successor.id, ownerId: key.ownerId, predecessorExpiresAt: graceEndsAt, secretStored },
+      });
       record({
         actor: SYSTEM_ACTOR,
         action: 'key.rotated',

@@ -16,6 +16,8 @@ import { FailedVerifyThrottle } from '../security/failed-verify-throttle';
 import { SecurityEventType } from '../security/security-event.types';
 import { SecurityEventsService } from '../security/security-events.service';
 import { UsageRecorder } from '../usage/usage-recorder';
+import { WebhookEventType } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { ApiKeysRepository } from './api-keys.repository';
 import { KeyCache } from './key-cache';
 import { parseKey } from './key-format';
@@ -31,6 +33,9 @@ import { VerifyCode, type FailureCode, type KeySnapshot, type VerifyInput, type 
  * shared (Redis) rate-limit counter, and the credit decrement of keys that have credits. Usage,
  * audit records, security events and failure counts are queued, never awaited.
  */
+/** `key.credits_low` fires once, when a key's balance reaches this. */
+const CREDITS_LOW_AT = 10;
+
 @Injectable()
 export class KeyVerifier {
   private readonly prefix: string;
@@ -56,6 +61,7 @@ export class KeyVerifier {
     private readonly securityEvents: SecurityEventsService,
     private readonly sourceThrottle: FailedVerifyThrottle,
     private readonly clock: Clock,
+    private readonly webhooks: WebhookOutbox,
   ) {
     this.prefix = config.keys.prefix;
     this.enabled = config.keys.enabled;
@@ -120,6 +126,7 @@ export class KeyVerifier {
       const left = await this.keys.consumeCredit(snapshot.id);
       if (left === undefined) return this.fail(snapshot, VerifyCode.USAGE_EXCEEDED, source, started, now);
       remaining = left ?? undefined;
+      if (left === CREDITS_LOW_AT) void this.webhooks.enqueueDetached({ type: WebhookEventType.KEY_CREDITS_LOW, data: { keyId: snapshot.id, ownerId: snapshot.ownerId, remaining: left } });
     }
 
     this.usage.record(snapshot.id, VerifyCode.VALID, now, true);

@@ -73,6 +73,7 @@ export class AppConfig {
     eventDedupeSeconds: number;
     loginBruteForce: { threshold: number; windowSeconds: number };
   };
+  readonly webhooks: { dispatchIntervalMs: number; timeoutMs: number; retryBaseSeconds: number; maxAttempts: number };
   readonly secrets: ServerSecrets;
 
   constructor(env: EnvironmentVariables) {
@@ -160,6 +161,12 @@ export class AppConfig {
       failedVerify: { limit: env.FAILED_VERIFY_LIMIT, windowSeconds: env.FAILED_VERIFY_WINDOW, blockSeconds: env.FAILED_VERIFY_BLOCK },
       eventDedupeSeconds: env.SECURITY_EVENT_DEDUPE_WINDOW,
       loginBruteForce: { threshold: env.LOGIN_BRUTE_FORCE_THRESHOLD, windowSeconds: env.LOGIN_BRUTE_FORCE_WINDOW },
+    };
+    this.webhooks = {
+      dispatchIntervalMs: env.WEBHOOK_DISPATCH_INTERVAL_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryBaseSeconds: env.WEBHOOK_RETRY_BASE,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
     };
     this.secrets = resolveSecrets({ ...env, KEYWARD_DATA_DIR: dataDir });
   }

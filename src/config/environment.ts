@@ -234,6 +234,22 @@ export class EnvironmentVariables {
   @Transform(toDuration) @IsInt({ message: 'LOGIN_BRUTE_FORCE_WINDOW must be a duration like 5m' }) @Min(1) @Max(86400)
   LOGIN_BRUTE_FORCE_WINDOW = 300;
 
+  /** How often the webhook dispatcher looks for due deliveries. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  WEBHOOK_DISPATCH_INTERVAL_MS = 1000;
+
+  /** Per delivery attempt, response included. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /** First retry delay; each further retry doubles it, up to one hour. */
+  @Transform(toDuration) @IsInt({ message: 'WEBHOOK_RETRY_BASE must be a duration like 10s' }) @Min(1) @Max(3600)
+  WEBHOOK_RETRY_BASE = 10;
+
+  /** Attempts per delivery, the first included, before it is marked failed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  WEBHOOK_MAX_ATTEMPTS = 8;
+
   @IsOptional() @IsEmail({}, { message: 'KEYWARD_BOOTSTRAP_ADMIN_EMAIL must be an email address' }) @MaxLength(254)
   KEYWARD_BOOTSTRAP_ADMIN_EMAIL?: string;
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { CursorPosition } from '../common/pagination/cursor';
 import { SecurityEventEntity } from './entities/security-event.entity';
 import type { SecuritySeverity } from './security-event.types';
@@ -34,8 +35,8 @@ export class SecurityEventsRepository {
   constructor(@InjectRepository(SecurityEventEntity) private readonly events: Repository<SecurityEventEntity>) {}
 
   /** One statement for the whole batch. */
-  async insertMany(rows: NewSecurityEvent[]): Promise<void> {
-    await this.events.query(
+  async insertMany(rows: NewSecurityEvent[], manager: EntityManager): Promise<void> {
+    await manager.query(
       `INSERT INTO security_events (created_at, type, severity, source_ip, user_id, key_id, details)
        SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::varchar[], $4::varchar[], $5::uuid[], $6::uuid[], $7::jsonb[])`,
       [

@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { Logger } from '@nestjs/common';
 import { Clock } from '../common/time/clock';
 import type { AppConfig } from '../config/app-config';
@@ -36,7 +38,9 @@ describe('SecurityEventsService (buffering and dedupe)', () => {
     } as Pick<SecurityEventsRepository, 'insertMany'> as SecurityEventsRepository;
     const metrics = { securityEvent: (type: string) => void counted.push(type) } as Pick<Metrics, 'securityEvent'> as Metrics;
     const config = { security: { eventDedupeSeconds: 60 } } as Pick<AppConfig, 'security'> as AppConfig;
-    service = new SecurityEventsService(repository, clock, metrics, config);
+    const dataSource = { transaction: (work: (manager: unknown) => Promise<void>) => work({}) } as unknown as DataSource;
+    const webhooks = { enqueue: async () => undefined } as unknown as WebhookOutbox;
+    service = new SecurityEventsService(repository, clock, metrics, dataSource, webhooks, config);
   });
 
   it('records the same event once per dedupe window, and counts every occurrence', async () => {

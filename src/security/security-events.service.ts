@@ -1,9 +1,12 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeKeysetCursor, toPage, type Page } from '../common/pagination/cursor';
+import { DataSource } from 'typeorm';
 import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
+import { securityWebhookEvent } from '../webhooks/webhook-events';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { pruneExpiring } from './bounded-map';
 import type { ListSecurityEventsQueryDto, SecurityEventResponseDto } from './dto/security-event.dto';
 import type { SecurityEventEntity } from './entities/security-event.entity';
@@ -40,6 +43,8 @@ export class SecurityEventsService implements OnModuleInit, OnModuleDestroy {
     private readonly repository: SecurityEventsRepository,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly dataSource: DataSource,
+    private readonly webhooks: WebhookOutbox,
     config: AppConfig,
   ) {
     this.dedupeMs = config.security.eventDedupeSeconds * 1000;
@@ -112,7 +117,16 @@ export class SecurityEventsService implements OnModuleInit, OnModuleDestroy {
     const batch = this.pending;
     this.pending = [];
     try {
-      await this.repository.insertMany(batch);
+      // Stored and queued for webhooks together: an event is announced exactly when it is recorded.
+      await this.dataSource.transaction(async (manager) => {
+        await this.repository.insertMany(batch, manager);
+        for (const event of batch) {
+          await this.webhooks.enqueue(manager, {
+            type: securityWebhookEvent(event.type),
+            data: { type: event.type, severity: event.severity, sourceIp: event.sourceIp, userId: event.userId, keyId: event.keyId, time: event.time },
+          });
+        }
+      });
     } catch (error) {
       this.pending = batch.concat(this.pending);
       const excess = this.pending.length - MAX_PENDING_EVENTS;
