@@ -60,7 +60,13 @@ export const GENESIS_HASH = Buffer.alloc(32);
  * order with object keys sorted, so it survives the jsonb round trip (which reorders keys).
  */
 export function chainHash(prevHash: Buffer, record: AuditRecord): Buffer {
-  const canonical = JSON.stringify([
+  const canonical = JSON.stringify([...scalarFieldsOf(record), sortKeys(record.details)]);
+  return createHash('sha256').update(prevHash).update(canonical).digest();
+}
+
+/** Every field but `details`, in chain (and column) order. */
+export function scalarFieldsOf(record: AuditRecord): unknown[] {
+  return [
     record.seq,
     record.time,
     record.actorType,
@@ -73,9 +79,7 @@ export function chainHash(prevHash: Buffer, record: AuditRecord): Buffer {
     record.ip,
     record.userAgent,
     record.requestId,
-    sortKeys(record.details),
-  ]);
-  return createHash('sha256').update(prevHash).update(canonical).digest();
+  ];
 }
 
 function sortKeys(value: unknown): unknown {

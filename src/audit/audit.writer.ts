@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { currentRequest } from '../common/http/request-context';
 import { Clock } from '../common/time/clock';
-import { chainHash, type AuditEntry, type AuditRecord } from './audit-record';
+import { chainHash, scalarFieldsOf, type AuditEntry, type AuditRecord } from './audit-record';
 
 /** Collects the audit records of a change; they are written when the change's transaction ends. */
 export type RecordAudit = (entry: AuditEntry) => void;
@@ -56,23 +56,7 @@ export class AuditWriter {
     for (const entry of entries) {
       const record = toRecord(++seq, time, entry);
       const hash = chainHash(prevHash, record);
-      const values = [
-        record.seq,
-        record.time,
-        record.actorType,
-        record.actorId,
-        record.actorName,
-        record.action,
-        record.targetType,
-        record.targetId,
-        record.outcome,
-        record.ip,
-        record.userAgent,
-        record.requestId,
-        JSON.stringify(record.details),
-        prevHash,
-        hash,
-      ];
+      const values = [...scalarFieldsOf(record), JSON.stringify(record.details), prevHash, hash];
       values.forEach((value, column) => columns[column].push(value));
       prevHash = hash;
     }
