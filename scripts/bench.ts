@@ -1,226 +1,198 @@
 /**
- * `npm run bench`: starts Keyward (production mode, real PostgreSQL, logs at warn) as a child
- * process, seeds keys through the API, drives load with autocannon (50 connections, warm-up, then a
- * fixed duration) and writes BENCHMARKS.md with each scenario's ratio to the baseline route measured
- * in the same run. Options: --keys N (default 2000), --duration S (default 10).
- * Env: BENCH_DATABASE_URL (server, default postgres://postgres@127.0.0.1:5432), BENCH_REDIS_URL.
+ * `npm run bench`: starts Keyward as a child process (production mode, real PostgreSQL, logs at
+ * warn), seeds keys straight into the database, drives load with autocannon from this process
+ * (50 connections, a warm-up, then a fixed duration) and writes BENCHMARKS.md: every scenario's
+ * ratio to the baseline route measured in the same run, and each target met or missed.
+ * Options: --keys N (default 100000; 1000000 for the large run), --duration S (default 10),
+ * --rate R (offered req/s of the latency runs, default 1000).
+ * Env: BENCH_DATABASE_URL (server, default postgres://postgres@127.0.0.1:5432); BENCH_REDIS_URL
+ * (Redis for the main instance; the propagation pair always uses it, default redis://127.0.0.1:6379).
  */
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { hash } from 'bcrypt';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-
-interface Scenario {
-  name: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-}
+import { CONNECTIONS, measure, measurePaced, type LoadTarget, type Measurement } from './bench/load';
+import { writeReport, type BenchRun } from './bench/report';
+import { seedKeys } from './bench/seed';
+import { ADMIN, BenchService, freePort, SECRETS, withService } from './bench/service';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
   const index = args.indexOf(`--${name}`);
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
-const KEY_COUNT = option('keys', 2000);
+const KEY_COUNT = option('keys', 100_000);
 const DURATION = option('duration', 10);
-const CONNECTIONS = 50;
-const PORT = 3900 + Math.floor(Math.random() * 90);
-const BASE = `http://127.0.0.1:${PORT}`;
+const RATE = option('rate', 1000);
+/** "A few thousand distinct keys": the warm working set. */
+const WARM_KEYS = Math.min(2000, KEY_COUNT);
+const RSS_KEYS = Math.min(100_000, KEY_COUNT);
+const BCRYPT_KEYS = 100;
+const REVOCATIONS = 100;
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const ADMIN = { email: 'bench@keyward.local', password: randomBytes(12).toString('hex') };
-/** One set for every service start of the run: keys seeded by the first must verify on the next. */
-const SECRETS = {
-  KEY_HASH_PEPPER: randomBytes(32).toString('hex'),
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-};
+const REDIS_URL = process.env.BENCH_REDIS_URL;
+/** PostgreSQL flushes a backend's statistics at most every 10 s while it is idle. */
+const STATS_FLUSH_MS = 11_000;
 
 async function main(): Promise<void> {
   const database = `keyward_bench_${Date.now()}`;
   const databaseUrl = `${SERVER_URL}/${database}`;
   await sql(`${SERVER_URL}/postgres`, `CREATE DATABASE ${database}`);
+  const mainEnv: Record<string, string> = REDIS_URL ? { REDIS_URL, REDIS_KEY_PREFIX: `${database}:` } : {};
   try {
-    const results: Scenario[] = [];
+    const run: BenchRun = { keyCount: KEY_COUNT, duration: DURATION, rate: RATE, redis: REDIS_URL !== undefined, results: [] };
+    const results = run.results;
     let keys: string[] = [];
     let caller = '';
-    const verifyWarm = () => ({
-      method: 'POST' as const,
+    const verify = (pool: () => string): LoadTarget => ({
+      method: 'POST',
       path: '/api/v1/keys/verify',
       headers: { 'content-type': 'application/json', 'x-api-key': caller },
-      bodies: keys.map((key) => JSON.stringify({ key })),
+      body: () => JSON.stringify({ key: pool() }),
     });
-    await withService(databaseUrl, { AUDIT_LEVEL: 'basic' }, async () => {
-      const token = (await api('POST', '/api/v1/auth/login', undefined, ADMIN)).accessToken as string;
-      caller = (await api('POST', '/api/v1/keys', token, { name: 'bench caller', permissions: ['keys:verify'] })).key as string;
-      keys = await seedKeys(token, KEY_COUNT);
-      console.log(`seeded ${keys.length} keys; ${DURATION}s per scenario, ${CONNECTIONS} connections`);
-      results.push(await run('baseline: GET /health/live', { method: 'GET', path: '/health/live' }));
-      results.push(await run('verify, warm cache (AUDIT_LEVEL=basic)', verifyWarm()));
+    const cycle = (set: string[]) => {
+      let next = 0;
+      return () => set[next++ % set.length];
+    };
+    const randomKey = () => keys[Math.floor(Math.random() * keys.length)];
+    const forwardAuth = (set: string[]): LoadTarget => {
+      const next = cycle(set);
+      return { method: 'GET', path: '/api/v1/auth/check', headersFor: () => ({ 'x-api-key': next() }) };
+    };
+    const saturated = (service: BenchService) => ({ duration: DURATION, cpuSeconds: () => service.cpuSeconds() });
+
+    await withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'basic' }, async (service) => {
+      const token = await service.adminToken();
+      caller = (await service.api<{ key: string }>('POST', '/api/v1/keys', token, { name: 'bench caller', permissions: ['keys:verify'] })).key;
+      const seeding = performance.now();
+      keys = await seedKeys(databaseUrl, ADMIN.email, SECRETS.KEY_HASH_PEPPER, KEY_COUNT);
+      run.seedSeconds = (performance.now() - seeding) / 1000;
+      console.log(`seeded ${keys.length} keys in ${run.seedSeconds.toFixed(1)} s; ${DURATION} s per scenario, ${CONNECTIONS} connections`);
+      const warm = keys.slice(0, WARM_KEYS);
+
+      results.push(await measure('baseline: GET /health/live', service.base, { method: 'GET', path: '/health/live' }, saturated(service)));
+      results.push(await measure('verify, warm cache', service.base, verify(cycle(warm)), saturated(service)));
+      results.push(await measure('forward-auth GET /auth/check, warm', service.base, forwardAuth(warm), saturated(service)));
+      results.push(await measurePaced(`verify, warm cache, ${RATE} req/s offered`, service.base, verify(cycle(warm)), RATE, DURATION));
+      results.push(await measurePaced(`forward-auth, warm, ${RATE} req/s offered`, service.base, forwardAuth(warm), RATE, DURATION));
+
+      // Garbage shaped like keys but failing the checksum: answered before any I/O.
+      const malformed = Array.from({ length: 1000 }, () => `kw_live_${randomBytes(32).toString('base64url').replace(/[-_]/g, 'x')}`);
+      await sleep(STATS_FLUSH_MS);
+      const before = await transactions(databaseUrl);
+      const flood = await measure('malformed keys flood (verify)', service.base, verify(cycle(malformed)), saturated(service));
+      await sleep(STATS_FLUSH_MS);
+      // Minus the one transaction of our own first reading.
+      run.malformed = { requests: flood.total, transactions: (await transactions(databaseUrl)) - before - 1 };
+      results.push(flood);
+
       results.push(
-        await run('forward-auth GET /auth/check, warm', {
-          method: 'GET',
-          path: '/api/v1/auth/check',
-          headerSets: keys.map((key) => ({ 'x-api-key': key })),
-        }),
+        await measure('key creation POST /keys', service.base, {
+          method: 'POST',
+          path: '/api/v1/keys',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: (i) => JSON.stringify({ name: `created ${i}`, permissions: ['keys:read'] }),
+        }, saturated(service)),
       );
+
+      // Every request a distinct key, so each is loaded once and stays cached.
+      const rssBefore = service.rssMiB();
+      await measure(`cache fill: ${RSS_KEYS} distinct keys`, service.base, verify(cycle(keys.slice(0, RSS_KEYS))), { amount: RSS_KEYS, warmUp: false });
+      run.rss = { keys: RSS_KEYS, beforeMiB: rssBefore, afterMiB: service.rssMiB() };
     });
-    // The same keys and load with every attempt audited: the price of AUDIT_LEVEL=verbose.
-    await withService(databaseUrl, { AUDIT_LEVEL: 'verbose' }, async () => {
-      results.push(await run('verify, warm cache (AUDIT_LEVEL=verbose)', verifyWarm()));
+
+    // The same keys and load with every attempt appended to the audit chain.
+    await withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'verbose' }, async (service) => {
+      results.push(await measure('verify, warm cache, AUDIT_LEVEL=verbose', service.base, verify(cycle(keys.slice(0, WARM_KEYS))), saturated(service)));
     });
-    report(results);
+
+    // A cache a tenth of the key set: most lookups go to PostgreSQL.
+    const cacheEntries = String(Math.max(1, Math.floor(KEY_COUNT / 10)));
+    await withService(databaseUrl, { ...mainEnv, KEY_CACHE_MAX_ENTRIES: cacheEntries }, async (service) => {
+      results.push(await measure(`verify, cold (${KEY_COUNT} keys, cache ${cacheEntries})`, service.base, verify(randomKey), saturated(service)));
+      results.push(await measurePaced(`verify, cold, ${RATE} req/s offered`, service.base, verify(randomKey), RATE, DURATION));
+    });
+
+    results.push(await measureBcrypt(databaseUrl, keys.slice(0, BCRYPT_KEYS)));
+    run.propagation = await revocationPropagation(databaseUrl, database);
+    writeReport(run);
   } finally {
     await sql(`${SERVER_URL}/postgres`, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }
 }
 
-async function withService(databaseUrl: string, env: Record<string, string>, work: () => Promise<void>): Promise<void> {
-  const service = startService(databaseUrl, env);
+/** The bcrypt-per-request design on the same machine, database and load. */
+async function measureBcrypt(databaseUrl: string, keys: string[]): Promise<Measurement> {
+  await sql(databaseUrl, 'CREATE TABLE bench_bcrypt_keys (start text PRIMARY KEY, hash text NOT NULL)');
+  const hashes = await Promise.all(keys.map((key) => hash(key, 10)));
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('INSERT INTO bench_bcrypt_keys SELECT * FROM unnest($1::text[], $2::text[])', [keys.map((key) => key.slice(0, 16)), hashes]);
+  await client.end();
+
+  const port = await freePort();
+  const server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/bench/bcrypt-server.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+  });
   try {
-    await waitForReady();
-    await work();
+    await new Promise((resolve) => server.stdout!.once('data', resolve));
+    let i = 0;
+    return await measure('bcrypt.compare (cost 10) per request', `http://127.0.0.1:${port}`, {
+      method: 'POST',
+      path: '/verify',
+      headers: { 'content-type': 'application/json' },
+      body: () => JSON.stringify({ key: keys[i++ % keys.length] }),
+    }, { duration: DURATION });
   } finally {
-    service.kill('SIGTERM');
-    await new Promise((resolve) => service.once('exit', resolve));
+    server.kill('SIGTERM');
   }
 }
 
-function startService(databaseUrl: string, env: Record<string, string>): ChildProcess {
-  // BENCH_PROFILE=1 writes a V8 CPU profile of each service run into ./profiles (open in Chrome DevTools).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=profiles'] : [];
-  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
-      ...SECRETS,
-      KEYWARD_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      KEYWARD_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-      BCRYPT_COST: '10',
-      RATE_LIMIT_DEFAULT: '0',
-      THROTTLE_LIMIT: '100000000',
-      ...env,
-    },
-  });
-  child.once('exit', (code) => {
-    if (code && code !== 0) console.error(`service exited with ${code}`);
-  });
-  return child;
+/**
+ * Two instances on one database and one Redis: a key cached on B, revoked through A; the time from
+ * sending the revocation until B refuses the key.
+ */
+async function revocationPropagation(databaseUrl: string, database: string): Promise<NonNullable<BenchRun['propagation']>> {
+  const env = { REDIS_URL: REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `${database}:propagation:` };
+  return withService(databaseUrl, env, (a) =>
+    withService(databaseUrl, env, async (b) => {
+      const token = await a.adminToken();
+      const allowedOnB = async (key: string) => (await fetch(`${b.base}/api/v1/auth/check`, { headers: { 'x-api-key': key } })).status < 300;
+      const samples: number[] = [];
+      for (let round = 0; round < REVOCATIONS; round += 1) {
+        const { id, key } = await a.api<{ id: string; key: string }>('POST', '/api/v1/keys', token, { name: `propagation ${round}` });
+        if (!(await allowedOnB(key))) throw new Error('a fresh key was refused on the other instance');
+        const started = performance.now();
+        await a.api('POST', `/api/v1/keys/${id}/revoke`, token, {});
+        while (await allowedOnB(key)) {
+          if (performance.now() - started > 60_000) throw new Error('revocation not seen on the other instance within 60 s');
+        }
+        samples.push(performance.now() - started);
+      }
+      samples.sort((x, y) => x - y);
+      const at = (q: number) => Math.round(samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]);
+      const result = { revocations: REVOCATIONS, p50: at(0.5), p99: at(0.99), max: Math.round(samples[samples.length - 1]) };
+      console.log(`revocation propagation over ${REVOCATIONS}: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms`);
+      return result;
+    }),
+  );
 }
 
-async function waitForReady(): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+async function transactions(databaseUrl: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
   }
-  throw new Error('service did not become ready within 60s');
-}
-
-async function api(method: string, path: string, token: string | undefined, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function seedKeys(token: string, count: number): Promise<string[]> {
-  const keys: string[] = [];
-  const worker = async () => {
-    while (keys.length < count) {
-      keys.push((await api('POST', '/api/v1/keys', token, { name: `bench ${keys.length}`, permissions: ['keys:read'] })).key as string);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return keys.slice(0, count);
-}
-
-interface Target {
-  method: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  bodies?: string[];
-  headerSets?: Array<Record<string, string>>;
-}
-
-async function run(name: string, target: Target): Promise<Scenario> {
-  let i = 0;
-  const request = {
-    method: target.method,
-    path: target.path,
-    headers: target.headers,
-    setupRequest: (req: autocannon.Request) => {
-      i += 1;
-      if (target.bodies) req.body = target.bodies[i % target.bodies.length];
-      if (target.headerSets) req.headers = { ...target.headers, ...target.headerSets[i % target.headerSets.length] };
-      return req;
-    },
-  };
-  const options = { url: BASE, connections: CONNECTIONS, requests: [request] };
-  await autocannon({ ...options, duration: 2 }); // warm-up: JIT, caches, connection pool
-  const result = await autocannon({ ...options, duration: DURATION });
-  const scenario = {
-    name,
-    requestsPerSecond: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-  };
-  console.log(`${name}: ${scenario.requestsPerSecond} req/s, p50 ${scenario.p50} ms, p99 ${scenario.p99} ms, non-2xx ${scenario.non2xx}`);
-  return scenario;
-}
-
-function report(results: Scenario[]): void {
-  const baseline = results[0].requestsPerSecond;
-  const rate = (name: string) => results.find((r) => r.name.startsWith(name))?.requestsPerSecond ?? 0;
-  const auditCost = 1 - rate('verify, warm cache (AUDIT_LEVEL=verbose)') / rate('verify, warm cache (AUDIT_LEVEL=basic)');
-  const rows = results.map(
-    (r) => `| ${r.name} | ${r.requestsPerSecond} | ${r.p50} | ${r.p99} | ${(r.requestsPerSecond / baseline).toFixed(2)} | ${r.non2xx} |`,
-  );
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  writeFileSync(
-    'BENCHMARKS.md',
-    [
-      '# Benchmarks',
-      '',
-      `Latest run: ${new Date().toISOString()} on ${machine}; PostgreSQL at ${SERVER_URL.replace(/\/\/[^@]*@/, '//')}` +
-        `${process.env.BENCH_REDIS_URL ? ' with Redis' : ', no Redis'}.`,
-      '',
-      `Command: \`npm run bench -- --keys ${KEY_COUNT} --duration ${DURATION}\` (autocannon in the bench process, ${CONNECTIONS} connections,`,
-      `2 s warm-up, then ${DURATION} s; the service runs as a child process with NODE_ENV=production and LOG_LEVEL=warn,`,
-      'so client and server share the machine\'s cores).',
-      '',
-      '| scenario | req/s | p50 ms | p99 ms | × baseline | non-2xx |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...rows,
-      '',
-      'Verify requests cycle through all seeded keys, each authenticated by an API key holding `keys:verify`;',
-      'forward-auth requests send the key being checked in `X-API-Key`.',
-      '',
-      '## Targets',
-      '',
-      `- Audit cost: AUDIT_LEVEL=verbose (every verification appended to the hash-chained audit log, in batches) costs`,
-      `  ${(auditCost * 100).toFixed(1)}% of warm verify throughput versus basic (target at most 15%): **${auditCost <= 0.15 ? 'met' : 'missed'}**.`,
-      '',
-    ].join('\n'),
-  );
-  console.log('wrote BENCHMARKS.md');
 }
 
 async function sql(url: string, statement: string): Promise<void> {

@@ -21,6 +21,8 @@ export class KeyCache {
   private readonly hashById = new Map<string, string>();
   private readonly ttlMs: number;
   private readonly staleMs: number;
+  /** Bumped by every eviction, whether or not the key was cached. */
+  private evictions = 0;
 
   constructor(config: AppConfig) {
     const { maxEntries, ttlSeconds, staleIfErrorSeconds, negativeTtlSeconds } = config.keys.cache;
@@ -52,8 +54,17 @@ export class KeyCache {
     return this.missing?.get(hash) === true;
   }
 
-  store(hash: string, snapshot: KeySnapshot, now: number): void {
-    if (this.ttlMs === 0) return;
+  /** Taken before a database read: `store` refuses the snapshot if anything was evicted since. */
+  version(): number {
+    return this.evictions;
+  }
+
+  /**
+   * Keeps a snapshot read at cache `version`. One read before an eviction may predate the change
+   * that caused it (a revocation committed while the read was on its way back): it is not kept.
+   */
+  store(hash: string, snapshot: KeySnapshot, now: number, version: number): void {
+    if (this.ttlMs === 0 || version !== this.evictions) return;
     this.entries.set(hash, { snapshot, loadedAt: now });
     this.hashById.set(snapshot.id, hash);
     this.missing?.delete(hash);
@@ -64,17 +75,20 @@ export class KeyCache {
   }
 
   evictKey(keyId: string): void {
+    this.evictions++;
     const hash = this.hashById.get(keyId);
     if (hash !== undefined) this.entries.delete(hash);
   }
 
   evictOwner(ownerId: string): void {
+    this.evictions++;
     for (const [hash, entry] of this.entries.entries()) {
       if (entry.snapshot.ownerId === ownerId) this.entries.delete(hash);
     }
   }
 
   clear(): void {
+    this.evictions++;
     this.entries.clear();
     this.missing?.clear();
   }

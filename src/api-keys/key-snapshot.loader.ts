@@ -40,7 +40,6 @@ export class KeySnapshotLoader {
       ownerId: row.owner_id,
       name: row.name,
       environment: row.environment,
-      hash: row.hash,
       permissions: intersectPermissions(keyPermissions, ownerPermissions),
       meta: row.meta,
       expiresAt: row.expires_at?.getTime() ?? null,

@@ -24,7 +24,7 @@ import { parseKey } from './key-format';
 import { KeyHasher } from './key-hasher';
 import { KeyRateLimiter } from './key-rate-limiter';
 import { KeySnapshotLoader } from './key-snapshot.loader';
-import { VerifyCode, type FailureCode, type KeySnapshot, type VerifyInput, type VerifyResult } from './verification.types';
+import { VerifyCode, type FailureCode, type KeySnapshot, type VerifyInput, type VerifyPurpose, type VerifyResult } from './verification.types';
 
 /**
  * The hot path. Every line here runs on each verification:
@@ -44,7 +44,8 @@ export class KeyVerifier {
   /** AUDIT_LEVEL: detailed records failures, verbose every attempt. */
   private readonly auditFailures: boolean;
   private readonly auditSuccesses: boolean;
-  private readonly inFlight = new Map<string, Promise<KeySnapshot | undefined>>();
+  /** Cache-miss reads under way, by hash, with the cache version they were started at. */
+  private readonly inFlight = new Map<string, { version: number; load: Promise<KeySnapshot | undefined> }>();
   /** Callers repeat the same few queries: parse each once. */
   private readonly parsedQueries = new LRUCache<string, PermissionQuery>({ max: 1000 });
 
@@ -73,8 +74,10 @@ export class KeyVerifier {
   /**
    * `input.ip` is the client the verification is for (forward-auth: the gateway's client; verify:
    * the `ip` the caller passes, else the caller itself); failures are throttled per that source.
+   * `purpose: 'authentication'` (a key as a caller's credential) audits failures only: a success
+   * makes the key the actor of whatever the request then records.
    */
-  async verify(input: VerifyInput): Promise<VerifyResult> {
+  async verify(input: VerifyInput, purpose: VerifyPurpose = 'verification'): Promise<VerifyResult> {
     const started = performance.now();
     const now = this.clock.now();
     const source = input.ip ?? currentRequest()?.ip;
@@ -146,6 +149,7 @@ export class KeyVerifier {
       snapshot.id,
       source,
       started,
+      this.auditSuccesses && purpose === 'verification',
     );
   }
 
@@ -190,10 +194,16 @@ export class KeyVerifier {
   }
 
   /** Every answer leaves here: the outcome is measured and, per AUDIT_LEVEL, queued for the audit log. */
-  private finish(result: VerifyResult, keyId: string | undefined, source: string | undefined, started: number): VerifyResult {
+  private finish(
+    result: VerifyResult,
+    keyId: string | undefined,
+    source: string | undefined,
+    started: number,
+    audited = result.valid ? this.auditSuccesses : this.auditFailures,
+  ): VerifyResult {
     const code = result.valid ? VerifyCode.VALID : result.code;
     this.metrics.verification(code, (performance.now() - started) / 1000);
-    if (result.valid ? this.auditSuccesses : this.auditFailures) {
+    if (audited) {
       this.audit.enqueue({
         actor: actorOf(currentRequest()?.principal),
         action: result.valid ? 'key.verified' : 'key.verify_failed',
@@ -205,18 +215,26 @@ export class KeyVerifier {
     return result;
   }
 
-  /** Cache miss: one database lookup per hash at a time; stale data only while the database is down. */
+  /**
+   * Cache miss: one database lookup per hash at a time; stale data only while the database is down.
+   * A read started before a cache eviction (a revocation, say) may predate the change behind it, so
+   * later verifications do not share it and the cache does not keep it.
+   */
   private async lookup(plaintext: string, digest: Buffer, hash: string, now: number): Promise<KeySnapshot | undefined> {
     if (this.cache.isKnownMissing(hash)) return undefined;
-    let pending = this.inFlight.get(hash);
-    if (!pending) {
-      pending = this.loader.load(plaintext, digest).finally(() => this.inFlight.delete(hash));
-      this.inFlight.set(hash, pending);
+    const version = this.cache.version();
+    let flight = this.inFlight.get(hash);
+    if (!flight || flight.version !== version) {
+      const load: Promise<KeySnapshot | undefined> = this.loader.load(plaintext, digest).finally(() => {
+        if (this.inFlight.get(hash)?.load === load) this.inFlight.delete(hash);
+      });
+      flight = { version, load };
+      this.inFlight.set(hash, flight);
     }
     this.metrics.cacheLookup('miss');
     try {
-      const snapshot = await pending;
-      if (snapshot) this.cache.store(hash, snapshot, now);
+      const snapshot = await flight.load;
+      if (snapshot) this.cache.store(hash, snapshot, now, flight.version);
       else this.cache.storeMissing(hash);
       return snapshot;
     } catch {

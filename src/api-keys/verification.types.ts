@@ -15,13 +15,15 @@ export enum VerifyCode {
 
 export type FailureCode = Exclude<VerifyCode, VerifyCode.VALID>;
 
+/** A key checked for a caller (verify, forward-auth), or a key presented as the caller's own credential. */
+export type VerifyPurpose = 'verification' | 'authentication';
+
 /** Everything the verifier needs about a key, resolved once per cache load (owner included). */
 export interface KeySnapshot {
   id: string;
   ownerId: string;
   name: string;
   environment: string;
-  hash: Buffer;
   /** The key's permissions (direct + roles) intersected with its owner's current ones. */
   permissions: string[];
   meta: Record<string, unknown>;

@@ -20,6 +20,7 @@ import {
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
 import {
   IsCidr,
+  IsOptionalNotNull,
   IsSmallJsonObject,
   IsPermissionList,
   ROLE_PATTERN,
@@ -62,12 +63,12 @@ export class RefillDto {
 /** Fields a key's owner may set at creation and change later. */
 class KeySettingsDto {
   @ApiPropertyOptional({ type: [String], example: ['orders:read'], maxItems: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsPermissionList(100)
   permissions?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['service'], maxItems: 20 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })
@@ -75,7 +76,7 @@ class KeySettingsDto {
   roles?: string[];
 
   @ApiPropertyOptional({ type: [String], example: ['10.0.0.0/8', '2001:db8::/32'], maxItems: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(100)
   @IsCidr({ each: true })
@@ -108,7 +109,7 @@ class KeySettingsDto {
   rotationIntervalSeconds?: number | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Up to 4 KB of JSON, depth 4', example: { team: 'billing' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsSmallJsonObject(4096, 4)
   meta?: Record<string, unknown>;
 }
@@ -153,7 +154,7 @@ export class CreateApiKeyDto extends KeySettingsDto {
 
 export class UpdateApiKeyDto extends KeySettingsDto {
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Transform(trim)
   @IsString()
   @MinLength(1)
@@ -167,7 +168,7 @@ export class UpdateApiKeyDto extends KeySettingsDto {
   expiresAt?: Date | null;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }

@@ -3,26 +3,30 @@ import { IsIP, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsPermissionList } from '../../common/validation/validators';
 import { VerifyCode } from '../verification.types';
 
+export const VERIFY_KEY_MAX_LENGTH = 65536;
+export const VERIFY_MAX_PERMISSIONS = 50;
+export const PERMISSION_QUERY_MAX_LENGTH = 1000;
+
 export class VerifyKeyDto {
-  @ApiProperty({ description: 'The API key to check', example: 'kw_live_3xK…9Qa1bC2d', maxLength: 65536 })
+  @ApiProperty({ description: 'The API key to check', example: 'kw_live_3xK…9Qa1bC2d', maxLength: VERIFY_KEY_MAX_LENGTH })
   @IsString()
   // Anything longer than a key is answered MALFORMED (not 400), up to this bound.
-  @MaxLength(65536)
+  @MaxLength(VERIFY_KEY_MAX_LENGTH)
   key: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'All are required', example: ['orders:read'], maxItems: 50 })
+  @ApiPropertyOptional({ type: [String], description: 'All are required', example: ['orders:read'], maxItems: VERIFY_MAX_PERMISSIONS })
   @IsOptional()
-  @IsPermissionList(50)
+  @IsPermissionList(VERIFY_MAX_PERMISSIONS)
   permissions?: string[];
 
   @ApiPropertyOptional({
     description: 'Boolean expression over permissions with AND, OR and parentheses; checked after `permissions`',
     example: 'orders:read AND (orders:write OR admin:*)',
-    maxLength: 1000,
+    maxLength: PERMISSION_QUERY_MAX_LENGTH,
   })
   @IsOptional()
   @IsString()
-  @MaxLength(1000)
+  @MaxLength(PERMISSION_QUERY_MAX_LENGTH)
   permissionQuery?: string;
 
   @ApiPropertyOptional({ description: "The end client's address, checked against IP allowlists", example: '203.0.113.7' })
