@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { DestinationStream } from 'pino';
 import { AdminModule } from './admin/admin.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
@@ -25,14 +26,15 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, clock?: Clock): DynamicModule {
+  /** `clock` and `logDestination` are for tests (moved time, captured logs); production passes neither. */
+  static register(config: AppConfig, clock?: Clock, logDestination?: DestinationStream): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
         ClockModule.register(clock),
         CryptoModule,
-        LoggingModule,
+        LoggingModule.register(logDestination),
         MetricsModule,
         DatabaseModule,
         RedisModule,

@@ -314,6 +314,25 @@ describe('audit log (e2e)', () => {
     expect(await verifyChain()).toMatchObject({ ok: true });
   });
 
+  it('at AUDIT_LEVEL=verbose records each verification once: a key used as the credential is its actor, not a record of its own', async () => {
+    const verbose = await startIsolatedApp({ AUDIT_LEVEL: 'verbose' });
+    try {
+      const token = await loginAsAdmin(verbose.http);
+      const gateway = await createKey(verbose.http, token, { name: 'gateway', permissions: ['keys:verify'] });
+      const checked = await createKey(verbose.http, token, { name: 'checked' });
+      await verbose.http().post('/api/v1/keys/verify').set('X-API-Key', gateway.key).send({ key: checked.key }).expect(200);
+      await verbose.http().post('/api/v1/keys/verify').set('X-API-Key', `${gateway.key.slice(0, -1)}x`).send({ key: checked.key }).expect(401);
+      await verbose.app.get(AuditBatcher).flush();
+      const res = await verbose.http().get('/api/v1/admin/audit?action=key.verif&limit=100').set(bearer(token)).expect(200);
+      expect((res.body.items as AuditRecord[]).reverse()).toMatchObject([
+        { action: 'key.verified', actor: { type: 'key', id: gateway.id }, target: { id: checked.id }, outcome: 'success' },
+        { action: 'key.verify_failed', target: { id: null }, outcome: 'failure', details: { code: 'MALFORMED' } },
+      ]);
+    } finally {
+      await verbose.close();
+    }
+  });
+
   it('retention removes old records, keeps young ones, and leaves a chain that verifies', async () => {
     const job = t.app.get(RetentionJob);
     expect(await job.run()).toEqual({ auditRemoved: 0, usageRemoved: 0 });

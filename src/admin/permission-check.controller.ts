@@ -2,8 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@ne
 import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { CurrentPrincipal, RequirePermissions } from '../common/auth/auth.decorators';
-import type { Principal } from '../common/auth/principal';
+import { actingUserId, type Principal } from '../common/auth/principal';
+import { DomainError } from '../common/errors/domain-error';
 import { ErrorResponseDto } from '../common/errors/error-response.dto';
+import { isGranted } from '../permissions/permission-evaluator';
 import { EffectivePermissionsDto, PermissionCheckDto, PermissionCheckResponseDto } from './dto/permission-check.dto';
 import { PermissionExplainer } from './permission-explainer';
 
@@ -29,7 +31,12 @@ export class PermissionCheckController {
   @HttpCode(200)
   @RequirePermissions('permissions:read')
   @ApiOkResponse({ type: PermissionCheckResponseDto })
-  check(@Body() dto: PermissionCheckDto) {
+  async check(@CurrentPrincipal() actor: Principal, @Body() dto: PermissionCheckDto) {
+    // The subject's own read scope: someone else's key, or another user without users:read, is a 404.
+    if (dto.keyId !== undefined && dto.userId === undefined) await this.keys.get(actor, dto.keyId);
+    if (dto.userId !== undefined && dto.keyId === undefined && dto.userId !== actingUserId(actor) && !isGranted('users:read', actor.permissions)) {
+      throw DomainError.notFound('User');
+    }
     return this.explainer.check(dto);
   }
 }

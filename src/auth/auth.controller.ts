@@ -40,7 +40,10 @@ export class AuthController {
   @Post('password')
   @HttpCode(204)
   @RequirePermissions()
+  // It checks the current password, so it gets the login route's per-IP limit (not the account lockout).
+  @LoginThrottle()
   @ApiNoContentResponse({ description: 'Password changed; existing access tokens stop working' })
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto })
   changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto) {
     return this.users.changePassword(principal, dto);
   }

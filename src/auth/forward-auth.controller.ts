@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, HttpCode, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Req, Res } from '@nestjs/common';
 import {
   ApiForbiddenResponse,
   ApiHeader,
@@ -67,13 +67,13 @@ export class ForwardAuthController {
   async check(
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
-    @Headers('x-required-permissions') requiredHeader?: string,
   ): Promise<void> {
     const credential = extractCredential(request.headers);
     if (!credential) throw DomainError.unauthenticated('API key required');
     const result = await this.verifier.verify({
       key: credential.value,
-      permissions: parseRequiredPermissions(requiredHeader),
+      // Read here rather than with @Headers(), which would document the header a second time, as required.
+      permissions: parseRequiredPermissions(request.headers['x-required-permissions']),
       ip: this.clientIp(request),
     });
     if (!result.valid) {
@@ -101,9 +101,10 @@ export class ForwardAuthController {
   }
 }
 
-function parseRequiredPermissions(header: string | undefined): string[] | undefined {
-  if (!header) return undefined;
-  const permissions = header.split(',').map((p) => p.trim()).filter(Boolean);
+/** Node joins a repeated custom header into one comma-separated value (the array type is the typings'). */
+function parseRequiredPermissions(header: string | string[] | undefined): string[] | undefined {
+  if (!header || header.length === 0) return undefined;
+  const permissions = [header].flat().join(',').split(',').map((p) => p.trim()).filter(Boolean);
   if (permissions.length > MAX_REQUIRED_PERMISSIONS || permissions.some((p) => p.length > PERMISSION_MAX_LENGTH || !PERMISSION_PATTERN.test(p))) {
     throw DomainError.badRequest('X-Required-Permissions must be a comma-separated list of resource:action permissions');
   }

@@ -42,7 +42,7 @@ export class RequestAuthenticator {
   }
 
   private async authenticateKey(key: string, ip: string | undefined): Promise<KeyPrincipal> {
-    const result: VerifyResult = await this.verifier.verify({ key, ip });
+    const result: VerifyResult = await this.verifier.verify({ key, ip }, 'authentication');
     if (result.valid) return { type: 'key', id: result.keyId, name: result.name, ownerId: result.ownerId, permissions: result.permissions };
     if (result.code === VerifyCode.RATE_LIMITED && result.ratelimit) {
       throw new DomainError(ErrorCode.RATE_LIMITED, 'API key rate limit exceeded', { reason: result.code }, rateLimitHeaders(result.ratelimit));

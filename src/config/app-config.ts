@@ -14,6 +14,8 @@ export class AppConfig {
     port: number;
     trustProxy: boolean | number | string;
     bodyLimit: string;
+    /** Milliseconds; slow clients are answered 408 and disconnected. */
+    timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
     logLevel: EnvironmentVariables['LOG_LEVEL'];
   };
   readonly database: {
@@ -84,8 +86,12 @@ export class AppConfig {
       port: env.PORT,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       bodyLimit: env.BODY_LIMIT,
+      timeouts: { headersMs: env.HTTP_HEADERS_TIMEOUT_MS, requestMs: env.HTTP_REQUEST_TIMEOUT_MS, keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS },
       logLevel: env.LOG_LEVEL,
     };
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      throw new Error('Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+    }
     this.database = {
       url: env.DATABASE_URL,
       dataDir,

@@ -58,6 +58,17 @@ export class EnvironmentVariables {
   @IsString() @Matches(/^\d{1,6}(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 
+  /** Slow clients: time to send the request headers, then the whole request (body included), in ms. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** An idle keep-alive connection is closed after this (keep it above a load balancer's idle timeout). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
   @Transform(toBoolean) @IsBoolean()
   KEYWARD_ENABLED = true;
 
@@ -189,6 +200,11 @@ export class EnvironmentVariables {
   @Transform(toDuration) @IsInt({ message: 'KEY_CACHE_TTL_SECONDS must be a duration like 30s' }) @Min(0)
   KEY_CACHE_TTL_SECONDS = 30;
 
+  /**
+   * Availability vs immediacy while the database is unreachable: a key cached within the last
+   * KEY_CACHE_TTL_SECONDS + this keeps verifying from its cached copy; any other key gets 503.
+   * 0 = every key the database cannot confirm gets 503.
+   */
   @Transform(toDuration) @IsInt({ message: 'KEY_CACHE_STALE_IF_ERROR_SECONDS must be a duration like 60s' }) @Min(0)
   KEY_CACHE_STALE_IF_ERROR_SECONDS = 60;
 

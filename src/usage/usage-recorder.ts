@@ -10,8 +10,10 @@ const MAX_PENDING_COUNTERS = 500_000;
 /**
  * Buffers verification outcomes and last-used times in memory and writes them in batches, off the
  * request path: every USAGE_FLUSH_INTERVAL_MS, or sooner once USAGE_FLUSH_MAX_BATCH outcomes wait,
- * and on shutdown. A failed flush keeps the counters for the next one. A hard crash loses at most
- * the outcomes of the last interval (plus any a failing database kept pending).
+ * and on shutdown. A failed flush keeps the counters for the next one. A hard crash loses what was
+ * recorded since the last committed flush began: about two intervals at most (the one buffered and
+ * the one being written), plus any a failing database kept pending. Flushes never wait for key
+ * rows that management writes hold (see writeBatch), so that bound holds under write load too.
  */
 @Injectable()
 export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
@@ -59,6 +61,7 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     this.counters = new Map();
     this.lastUsed = new Map();
     this.pending = 0;
+    let busy: Map<string, number> | undefined;
     try {
       await this.dataSource.transaction(async (manager) => {
         if (counters.size > 0) {
@@ -81,15 +84,25 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
           );
         }
         if (lastUsed.size > 0) {
-          await manager.query(
+          // Key rows a management write holds (a revocation waiting for the audit chain, say) are
+          // skipped and kept for the next flush: waiting for them would hold back the counters'
+          // commit, and with it what a crash can lose.
+          const [updated] = (await manager.query(
             `UPDATE api_keys k SET last_used_at = GREATEST(k.last_used_at, v.used_at)
                FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, used_at)
-              WHERE k.id = v.id`,
+              WHERE k.id = v.id
+                AND k.id IN (SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE SKIP LOCKED)
+          RETURNING k.id`,
             [[...lastUsed.keys()], [...lastUsed.values()].map((t) => new Date(t).toISOString())],
-          );
+          )) as [Array<{ id: string }>, number];
+          if (updated.length < lastUsed.size) {
+            busy = new Map(lastUsed);
+            for (const { id } of updated) busy.delete(id);
+          }
         }
       });
       this.metrics.usageFlushed(counters.size);
+      if (busy) this.restore(new Map(), busy);
     } catch (error) {
       this.metrics.usageFlushFailed();
       this.restore(counters, lastUsed);

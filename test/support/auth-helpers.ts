@@ -1,5 +1,6 @@
 import type TestAgent from 'supertest/lib/agent';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './test-app';
+import { testUserPassword } from './test-secrets';
 
 let counter = 0;
 
@@ -27,7 +28,7 @@ export interface CreatedUser {
 /** Creates a user through the admin API and signs them in. */
 export async function createUser(http: () => TestAgent, adminToken: string, roles: string[] = ['user']): Promise<CreatedUser> {
   const email = uniqueEmail(roles.join('-') || 'none');
-  const password = `pw-${email}-long-enough`;
+  const password = testUserPassword(email);
   const res = await http()
     .post('/api/v1/admin/users')
     .set('Authorization', `Bearer ${adminToken}`)

@@ -8,10 +8,12 @@ import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
 import type { Clock } from '../../src/common/time/clock';
 import { AppConfig } from '../../src/config/app-config';
+import { testLogging } from './log-capture';
 import { TestDatabase } from './test-database';
+import { ADMIN_PASSWORD, TEST_SECRETS } from './test-secrets';
 
 export const ADMIN_EMAIL = 'admin@keyward.test';
-export const ADMIN_PASSWORD = 'bootstrap-admin-password-1';
+export { ADMIN_PASSWORD, TEST_SECRETS } from './test-secrets';
 
 /** The storage one or more app instances share: a temp data dir, or a fresh PostgreSQL database. */
 export class TestStorage {
@@ -46,17 +48,12 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
-/** Fixed secrets so tests can assert they never appear in output. */
-export const TEST_SECRETS = {
-  KEY_HASH_PEPPER: 'test-pepper-0123456789abcdef0123456789abcdef',
-  JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
-  SECRETS_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
-};
-
 export async function startApp(storage: TestStorage, overrides: Record<string, string> = {}, clock?: Clock): Promise<TestApp> {
+  // Every line goes to this run's capture, scanned for secrets at the end (log-capture.ts).
+  const logging = testLogging();
   const config = AppConfig.fromEnvironment({
     NODE_ENV: 'test',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: logging.level,
     BCRYPT_COST: '4',
     THROTTLE_LIMIT: '100000',
     THROTTLE_LOGIN_LIMIT: '1000',
@@ -67,7 +64,8 @@ export async function startApp(storage: TestStorage, overrides: Record<string, s
     ...storage.env,
     ...overrides,
   });
-  const app = await createApp(config, clock);
+  const app = await createApp(config, clock, logging.destination);
+  if (logging.recordCredentials) app.use(logging.recordCredentials);
   await app.init();
   const server = app.getHttpServer();
   return { app, config, http: () => request(server), close: () => app.close() };

@@ -1,15 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { IsPermissionList } from '../../common/validation/validators';
+import { IsOptionalNotNull, IsPermissionList } from '../../common/validation/validators';
 
 export class PermissionCheckDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The key to check (or userId)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   keyId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The user to check (or keyId)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   userId?: string;
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '../../database/connection-errors';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode, httpStatusOf } from '../errors/error-code';
 import type { ErrorResponseDto } from '../errors/error-response.dto';
@@ -99,14 +100,4 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error', code: ErrorCode.INTERNAL };
   }
-}
-
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001']);
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown; driverError?: { code?: unknown } })?.code ??
-    (error as { driverError?: { code?: unknown } })?.driverError?.code;
-  if (typeof code === 'string' && UNAVAILABLE_ERRNO.has(code)) return true;
-  const message = (error as Error)?.message ?? '';
-  return /timeout exceeded when trying to connect|Connection terminated/i.test(message);
 }

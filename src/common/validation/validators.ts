@@ -1,11 +1,29 @@
 import { applyDecorators } from '@nestjs/common';
-import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, registerDecorator, type ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 import { isCidr } from '../net/cidr';
 
 /** `resource:action[:qualifier]`, `resource:*` or `*`. */
 export const PERMISSION_PATTERN = /^(\*|[a-z][a-z0-9_-]*(:[a-z0-9_*-]+)+)$/;
 export const PERMISSION_MAX_LENGTH = 128;
 export const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** What IsPermissionList accepts, as a plain check for hand-written fast paths. */
+export function isPermissionList(value: unknown, maxItems: number): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= maxItems &&
+    value.every((p) => typeof p === 'string' && p.length <= PERMISSION_MAX_LENGTH && PERMISSION_PATTERN.test(p))
+  );
+}
+
+/**
+ * May be left out, but is not nullable: `@IsOptional()` skips validation for null as well, so a null
+ * would reach the service as a value (a NULL in a NOT NULL column, or a list cleared). For fields
+ * whose Swagger entry is not `nullable`.
+ */
+export function IsOptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 /** A bounded list of permission names (wildcards allowed). */
 export function IsPermissionList(maxItems: number): PropertyDecorator {

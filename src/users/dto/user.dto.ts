@@ -13,7 +13,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
-import { IsPermissionList } from '../../common/validation/validators';
+import { IsOptionalNotNull, IsPermissionList } from '../../common/validation/validators';
 import type { UserStatus } from '../entities/user.entity';
 
 export const PASSWORD_MIN = 12;
@@ -58,12 +58,12 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ type: [String], description: 'Direct grants, besides roles', example: ['orders:read'], maxItems: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsPermissionList(100)
   permissions?: string[];
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Transform(trim)
   @IsString()
   @MinLength(1)
@@ -71,7 +71,7 @@ export class UpdateUserDto {
   name?: string;
 
   @ApiPropertyOptional({ enum: USER_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(USER_STATUSES)
   status?: UserStatus;
 

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination/page-query.dto';
+import { IsOptionalNotNull } from '../../common/validation/validators';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../entities/webhook-delivery.entity';
 import { EVENT_SUBSCRIPTION_PATTERN, EVENT_TYPE_MAX_LENGTH, WebhookEventType, type WebhookPayload } from '../webhook-events';
 
@@ -58,24 +59,24 @@ export class CreateWebhookDto {
 
 export class UpdateWebhookDto {
   @ApiPropertyOptional(URL_DOC)
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsWebhookUrl()
   @MaxLength(URL_MAX_LENGTH)
   url?: string;
 
   @ApiPropertyOptional(EVENT_TYPES_DOC)
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsEventTypeList()
   eventTypes?: string[];
 
   @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX_LENGTH })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(DESCRIPTION_MAX_LENGTH)
   description?: string;
 
   @ApiPropertyOptional({ description: 'A disabled endpoint gets no new deliveries; its pending ones fail unsent' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }
