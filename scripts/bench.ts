@@ -32,8 +32,9 @@ const WARM_KEYS = Math.min(2000, KEY_COUNT);
 const RSS_KEYS = Math.min(100_000, KEY_COUNT);
 const BCRYPT_KEYS = 100;
 const REVOCATIONS = 100;
-/** Fresh instances per audit level in the AUDIT_LEVEL cost comparison (even: each level goes first as often). */
-const AUDIT_TURNS = 4;
+/** The AUDIT_LEVEL comparison: slices per level (even: each level goes first as often), seconds each. */
+const AUDIT_SLICES = 10;
+const AUDIT_SLICE_SECONDS = 3;
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS_URL = process.env.BENCH_REDIS_URL;
 /** PostgreSQL flushes a backend's statistics at most every 10 s while it is idle. */
@@ -106,25 +107,20 @@ async function main(): Promise<void> {
       run.rss = { keys: RSS_KEYS, beforeMiB: rssBefore, afterMiB: service.rssMiB() };
     });
 
-    // What appending every attempt to the audit chain costs: basic and verbose take turns on fresh
-    // instances with the same keys and load (basic, verbose, verbose, basic, …, so neither level is
-    // always the later one), and their medians are compared. One pair alone varies by more than the
-    // effect measured when client, service and PostgreSQL share two cores. Each instance starts on a
-    // vacuumed database: the usage flush rewrites key rows every few seconds, and where autovacuum is
-    // off (as on the bench machine) the bloat would slow whichever level runs later.
-    const byLevel = { basic: [] as Measurement[], verbose: [] as Measurement[] };
-    for (let turn = 1; turn <= AUDIT_TURNS; turn += 1) {
-      for (const level of turn % 2 === 1 ? (['basic', 'verbose'] as const) : (['verbose', 'basic'] as const)) {
-        await sql(databaseUrl, 'VACUUM ANALYZE');
-        await withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: level }, async (service) => {
-          const name = `verify, warm cache, AUDIT_LEVEL=${level}, turn ${turn}`;
-          byLevel[level].push(await measure(name, service.base, verify(cycle(keys.slice(0, WARM_KEYS))), saturated(service)));
-        });
-      }
-    }
+    // What appending every attempt to the audit chain costs: one basic and one verbose instance run
+    // side by side and take turns under the same load in short slices, so both see the same machine.
+    // (Separate runs a minute apart differ by more than the effect measured when client, service and
+    // PostgreSQL share two cores.) The database is vacuumed first: the usage flush rewrites key rows
+    // every few seconds, and autovacuum is off on the bench machine.
+    await sql(databaseUrl, 'VACUUM ANALYZE');
+    const byLevel = await withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'basic' }, (basic) =>
+      withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'verbose' }, (verbose) =>
+        interleave({ basic, verbose }, verify(cycle(keys.slice(0, WARM_KEYS)))),
+      ),
+    );
     run.auditLevels = { basic: byLevel.basic.map((m) => m.requestsPerSecond), verbose: byLevel.verbose.map((m) => m.requestsPerSecond) };
-    results.push(median(`verify, warm cache, AUDIT_LEVEL=basic, median of ${AUDIT_TURNS}`, byLevel.basic));
-    results.push(median(`verify, warm cache, AUDIT_LEVEL=verbose, median of ${AUDIT_TURNS}`, byLevel.verbose));
+    results.push(combine(`verify, warm cache, AUDIT_LEVEL=basic, median of ${AUDIT_SLICES} interleaved ${AUDIT_SLICE_SECONDS} s slices`, byLevel.basic));
+    results.push(combine(`verify, warm cache, AUDIT_LEVEL=verbose, median of ${AUDIT_SLICES} interleaved ${AUDIT_SLICE_SECONDS} s slices`, byLevel.verbose));
 
     // A cache a tenth of the key set: most lookups go to PostgreSQL.
     await sql(databaseUrl, 'VACUUM ANALYZE');
@@ -142,13 +138,42 @@ async function main(): Promise<void> {
   }
 }
 
-/** The median run (for an even count, the mean of the middle two), renamed. */
-function median(name: string, runs: Measurement[]): Measurement {
-  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  const middle = sorted.slice((sorted.length - 1) >> 1, (sorted.length >> 1) + 1);
-  const mean = (pick: (m: Measurement) => number) => middle.reduce((sum, m) => sum + pick(m), 0) / middle.length;
-  const cpu = middle.every((m) => m.cpuMicros !== undefined) ? Math.round(mean((m) => m.cpuMicros!)) : undefined;
-  return { ...middle[0], name, requestsPerSecond: Math.round(mean((m) => m.requestsPerSecond)), cpuMicros: cpu };
+/**
+ * Drives `target` on each service in turn, AUDIT_SLICES slices each after a warm-up, alternating
+ * which goes first (A B B A …).
+ */
+async function interleave<L extends string>(services: Record<L, BenchService>, target: LoadTarget): Promise<Record<L, Measurement[]>> {
+  const levels = Object.keys(services) as L[];
+  const slices = Object.fromEntries(levels.map((level) => [level, [] as Measurement[]])) as Record<L, Measurement[]>;
+  for (const level of levels) await measure(`warm-up ${level}`, services[level].base, target, { duration: AUDIT_SLICE_SECONDS });
+  for (let slice = 0; slice < AUDIT_SLICES; slice += 1) {
+    for (const level of slice % 2 === 0 ? levels : [...levels].reverse()) {
+      const service = services[level];
+      const options = { duration: AUDIT_SLICE_SECONDS, warmUp: false, cpuSeconds: () => service.cpuSeconds() };
+      slices[level].push(await measure(`${level}, slice ${slice + 1}`, service.base, target, options));
+    }
+  }
+  return slices;
+}
+
+/**
+ * Slices of one level as one row: the median slice's figures, since a hiccup of the shared machine
+ * can halve one slice of either level.
+ */
+function combine(name: string, slices: Measurement[]): Measurement {
+  const median = (pick: (m: Measurement) => number) => {
+    const sorted = slices.map(pick).sort((a, b) => a - b);
+    return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+  };
+  return {
+    name,
+    requestsPerSecond: Math.round(median((m) => m.requestsPerSecond)),
+    p50: median((m) => m.p50),
+    p99: median((m) => m.p99),
+    non2xx: slices.reduce((sum, m) => sum + m.non2xx, 0),
+    total: slices.reduce((sum, m) => sum + m.total, 0),
+    cpuMicros: Math.round(median((m) => m.cpuMicros ?? 0)),
+  };
 }
 
 /** The bcrypt-per-request design on the same machine, database and load. */
