@@ -6,13 +6,23 @@ import type { KeySnapshot } from './verification.types';
 interface Entry {
   snapshot: KeySnapshot;
   loadedAt: number;
+  /** From when a hit should also reload the key in the background; Infinity once claimed. */
+  refreshAt: number;
 }
+
+/**
+ * Refresh-ahead window, as fractions of the TTL: each entry's starts at a random point between
+ * these, so keys loaded together (a restart, a burst) are not reloaded together.
+ */
+const REFRESH_FROM = 0.7;
+const REFRESH_SPREAD = 0.2;
 
 /**
  * In-process cache of key snapshots by hash (hex), bounded in size, plus a short negative cache of
  * unknown hashes so a flood of random well-formed keys cannot hammer the database.
  * Entries older than the TTL are reloaded; while the database is down they may be served stale for
- * KEY_CACHE_STALE_IF_ERROR_SECONDS.
+ * KEY_CACHE_STALE_IF_ERROR_SECONDS. A key in use is reloaded ahead of its TTL (see claimRefresh), so
+ * a hot key never makes its callers wait for the database and hot keys do not expire in a herd.
  */
 @Injectable()
 export class KeyCache {
@@ -50,6 +60,17 @@ export class KeyCache {
     return entry && now - entry.loadedAt < this.staleMs ? entry.snapshot : undefined;
   }
 
+  /**
+   * True once per load of a fresh entry past its refresh point: the caller reloads it in the
+   * background while this copy keeps serving, never past the TTL.
+   */
+  claimRefresh(hash: string, now: number): boolean {
+    const entry = this.entries.peek(hash);
+    if (!entry || now < entry.refreshAt) return false;
+    entry.refreshAt = Infinity;
+    return true;
+  }
+
   isKnownMissing(hash: string): boolean {
     return this.missing?.get(hash) === true;
   }
@@ -65,12 +86,15 @@ export class KeyCache {
    */
   store(hash: string, snapshot: KeySnapshot, now: number, version: number): void {
     if (this.ttlMs === 0 || version !== this.evictions) return;
-    this.entries.set(hash, { snapshot, loadedAt: now });
+    const refreshAt = now + this.ttlMs * (REFRESH_FROM + Math.random() * REFRESH_SPREAD);
+    this.entries.set(hash, { snapshot, loadedAt: now, refreshAt });
     this.hashById.set(snapshot.id, hash);
     this.missing?.delete(hash);
   }
 
+  /** The key is gone from the database: any copy of it goes too. */
   storeMissing(hash: string): void {
+    this.entries.delete(hash);
     this.missing?.set(hash, true);
   }
 

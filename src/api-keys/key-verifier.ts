@@ -96,8 +96,13 @@ export class KeyVerifier {
     const digest = this.hasher.hash(key as string);
     const hash = digest.toString('hex');
     let snapshot = this.cache.fresh(hash, now);
-    if (snapshot) this.metrics.cacheLookup('hit');
-    else snapshot = await this.lookup(key as string, digest, hash, now);
+    if (snapshot) {
+      this.metrics.cacheLookup('hit');
+      // Failures are left to the reload at the TTL, which has the stale-if-error fallback.
+      if (this.cache.claimRefresh(hash, now)) this.load(key as string, digest, hash, now).catch(() => undefined);
+    } else {
+      snapshot = await this.lookup(key as string, digest, hash, now);
+    }
     if (!snapshot) return this.unknownKey(VerifyCode.NOT_FOUND, source, started, now);
     if (snapshot.honeytoken) {
       this.securityEvents.raise({ type: SecurityEventType.KEY_HONEYTOKEN_USED, sourceIp: source, keyId: snapshot.id, userId: snapshot.ownerId });
@@ -215,28 +220,12 @@ export class KeyVerifier {
     return result;
   }
 
-  /**
-   * Cache miss: one database lookup per hash at a time; stale data only while the database is down.
-   * A read started before a cache eviction (a revocation, say) may predate the change behind it, so
-   * later verifications do not share it and the cache does not keep it.
-   */
+  /** Cache miss: stale data only while the database is down. */
   private async lookup(plaintext: string, digest: Buffer, hash: string, now: number): Promise<KeySnapshot | undefined> {
     if (this.cache.isKnownMissing(hash)) return undefined;
-    const version = this.cache.version();
-    let flight = this.inFlight.get(hash);
-    if (!flight || flight.version !== version) {
-      const load: Promise<KeySnapshot | undefined> = this.loader.load(plaintext, digest).finally(() => {
-        if (this.inFlight.get(hash)?.load === load) this.inFlight.delete(hash);
-      });
-      flight = { version, load };
-      this.inFlight.set(hash, flight);
-    }
     this.metrics.cacheLookup('miss');
     try {
-      const snapshot = await flight.load;
-      if (snapshot) this.cache.store(hash, snapshot, now, flight.version);
-      else this.cache.storeMissing(hash);
-      return snapshot;
+      return await this.load(plaintext, digest, hash, now);
     } catch {
       const stale = this.cache.stale(hash, now);
       if (stale) {
@@ -246,5 +235,26 @@ export class KeyVerifier {
       // Fail closed: an unknown key is never valid just because the database cannot say.
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Key store unavailable; cannot verify this key right now');
     }
+  }
+
+  /**
+   * One database read per hash at a time, kept in the cache. A read started before a cache eviction
+   * (a revocation, say) may predate the change behind it, so later verifications do not share it
+   * and the cache does not keep it.
+   */
+  private async load(plaintext: string, digest: Buffer, hash: string, now: number): Promise<KeySnapshot | undefined> {
+    const version = this.cache.version();
+    let flight = this.inFlight.get(hash);
+    if (!flight || flight.version !== version) {
+      const load: Promise<KeySnapshot | undefined> = this.loader.load(plaintext, digest).finally(() => {
+        if (this.inFlight.get(hash)?.load === load) this.inFlight.delete(hash);
+      });
+      flight = { version, load };
+      this.inFlight.set(hash, flight);
+    }
+    const snapshot = await flight.load;
+    if (snapshot) this.cache.store(hash, snapshot, now, flight.version);
+    else this.cache.storeMissing(hash);
+    return snapshot;
   }
 }
