@@ -17,7 +17,8 @@ import { Client } from 'pg';
 import { CONNECTIONS, measure, measurePaced, type LoadTarget, type Measurement } from './bench/load';
 import { writeReport, type BenchRun } from './bench/report';
 import { seedKeys } from './bench/seed';
-import { ADMIN, BenchService, freePort, SECRETS, withService } from './bench/service';
+import { freePort } from '../test/support/free-port';
+import { ADMIN, BenchService, SECRETS, withService } from './bench/service';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {

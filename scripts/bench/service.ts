@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { scripts } from '../../package.json';
+import { freePort } from '../../test/support/free-port';
 
 /** The Node flags of the production command (`npm run start:prod`): the bench measures what is deployed. */
 const NODE_FLAGS = scripts['start:prod'].split(' ').filter((arg) => arg.startsWith('--'));
@@ -113,15 +113,4 @@ export async function withService<T>(databaseUrl: string, env: Record<string, st
   } finally {
     await service.stop();
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

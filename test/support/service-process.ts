@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_SECRETS } from './test-app';
+import { freePort } from './free-port';
 
 const ROOT = join(__dirname, '..', '..');
 const LOG_TAIL = 20_000;
@@ -199,17 +199,6 @@ async function transpile(files: string[], out: string): Promise<void> {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
