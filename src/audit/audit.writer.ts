@@ -49,26 +49,31 @@ export class AuditWriter {
       seq: string;
       hash: Buffer;
     }>;
-    let seq = Number(head.seq);
-    let prevHash = head.hash;
+    const firstSeq = Number(head.seq) + 1;
     const time = this.clock.date().toISOString();
-    const columns: unknown[][] = Array.from({ length: 15 }, () => []);
-    for (const entry of entries) {
-      const record = toRecord(++seq, time, entry);
+    // One array per column but seq (consecutive from firstSeq) and time (one per batch): each
+    // array element is parsed by PostgreSQL, so what is the same for the batch is sent once.
+    const columns: unknown[][] = Array.from({ length: 13 }, () => []);
+    let prevHash = head.hash;
+    entries.forEach((entry, index) => {
+      const record = toRecord(firstSeq + index, time, entry);
       const hash = chainHash(prevHash, record);
-      const values = [...scalarFieldsOf(record), JSON.stringify(record.details), prevHash, hash];
-      values.forEach((value, column) => columns[column].push(value));
+      const [, , ...perRecord] = scalarFieldsOf(record); // all but seq and time
+      [...perRecord, JSON.stringify(record.details), prevHash, hash].forEach((value, column) => columns[column].push(value));
       prevHash = hash;
-    }
+    });
     await manager.query(
       `INSERT INTO audit_log (seq, created_at, actor_type, actor_id, actor_name, action, target_type, target_id,
                               outcome, ip, user_agent, request_id, details, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::varchar[], $4::uuid[], $5::varchar[], $6::varchar[],
-                            $7::varchar[], $8::varchar[], $9::varchar[], $10::varchar[], $11::varchar[], $12::varchar[],
-                            $13::jsonb[], $14::bytea[], $15::bytea[])`,
-      columns,
+       SELECT $1::bigint + n - 1, $2::timestamptz, actor_type, actor_id, actor_name, action, target_type, target_id,
+              outcome, ip, user_agent, request_id, details, prev_hash, hash
+         FROM unnest($3::varchar[], $4::uuid[], $5::varchar[], $6::varchar[], $7::varchar[], $8::varchar[], $9::varchar[],
+                     $10::varchar[], $11::varchar[], $12::varchar[], $13::jsonb[], $14::bytea[], $15::bytea[])
+              WITH ORDINALITY AS r(actor_type, actor_id, actor_name, action, target_type, target_id, outcome, ip,
+                                   user_agent, request_id, details, prev_hash, hash, n)`,
+      [firstSeq, time, ...columns],
     );
-    await manager.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [seq, prevHash]);
+    await manager.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [firstSeq + entries.length - 1, prevHash]);
   }
 
   /** Fills ip, user agent and request id from the request being served, unless given. */
