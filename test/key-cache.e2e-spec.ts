@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { loginAsAdmin } from './support/auth-helpers';
-import { createKey, verify } from './support/keys-helpers';
+import { createKey, verify, verifyUntil } from './support/keys-helpers';
 import { startIsolatedApp, type TestApp } from './support/test-app';
 import { TestClock } from './support/test-clock';
 
@@ -32,12 +32,7 @@ describe('key cache (e2e)', () => {
 
     clock.advance(TTL_SECONDS * 0.45); // past every refresh point, still within the TTL
     expect(await verify(t.http, admin, { key: key.key })).toMatchObject({ name: 'before' });
-    let name = 'before';
-    for (let attempt = 0; attempt < 50 && name === 'before'; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      name = String((await verify(t.http, admin, { key: key.key })).name);
-    }
-    expect(name).toBe('after');
+    expect(await verifyUntil(t.http, admin, { key: key.key }, (answer) => answer.name !== 'before')).toMatchObject({ name: 'after' });
   });
 
   it('drops a cached key the refresh no longer finds', async () => {
@@ -47,11 +42,6 @@ describe('key cache (e2e)', () => {
 
     clock.advance(TTL_SECONDS * 0.95);
     expect(await verify(t.http, admin, { key: key.key })).toMatchObject({ valid: true }); // the cached copy, while the refresh runs
-    let result = await verify(t.http, admin, { key: key.key });
-    for (let attempt = 0; attempt < 50 && result.valid; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      result = await verify(t.http, admin, { key: key.key });
-    }
-    expect(result).toEqual({ valid: false, code: 'NOT_FOUND' });
+    expect(await verifyUntil(t.http, admin, { key: key.key }, (answer) => !answer.valid)).toEqual({ valid: false, code: 'NOT_FOUND' });
   });
 });

@@ -16,7 +16,34 @@ export async function createKey(http: () => TestAgent, token: string, body: Reco
   return { id: res.body.id, key: res.body.key, body: res.body };
 }
 
-export async function verify(http: () => TestAgent, callerToken: string, body: Record<string, unknown>) {
+/** The key with its last character changed, so its checksum no longer matches. */
+export function mistyped(key: string): string {
+  return key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+}
+
+export type VerifyAnswer = { valid: boolean; code?: string; [field: string]: unknown };
+
+export async function verify(http: () => TestAgent, callerToken: string, body: Record<string, unknown>): Promise<VerifyAnswer> {
   const res = await http().post('/api/v1/keys/verify').set(bearer(callerToken)).send(body).expect(200);
-  return res.body as { valid: boolean; code?: string; [field: string]: unknown };
+  return res.body as VerifyAnswer;
+}
+
+/**
+ * Verifies every 20 ms until `done` holds or `timeoutMs` has passed, for changes that reach the
+ * answer in the background (a reload, another instance's invalidation); returns the last answer.
+ */
+export async function verifyUntil(
+  http: () => TestAgent,
+  callerToken: string,
+  body: Record<string, unknown>,
+  done: (answer: VerifyAnswer) => boolean,
+  timeoutMs = 1000,
+): Promise<VerifyAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  let answer = await verify(http, callerToken, body);
+  while (!done(answer) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    answer = await verify(http, callerToken, body);
+  }
+  return answer;
 }
