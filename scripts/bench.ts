@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { CONNECTIONS, measure, measurePaced, type LoadTarget, type Measurement } from './bench/load';
+import { compareAuditLevels } from './bench/audit-levels';
 import { writeReport, type BenchRun } from './bench/report';
 import { seedKeys } from './bench/seed';
 import { freePort } from '../test/support/free-port';
@@ -33,9 +34,6 @@ const WARM_KEYS = Math.min(2000, KEY_COUNT);
 const RSS_KEYS = Math.min(100_000, KEY_COUNT);
 const BCRYPT_KEYS = 100;
 const REVOCATIONS = 100;
-/** The AUDIT_LEVEL comparison: slices per level (even: each level goes first as often), seconds each. */
-const AUDIT_SLICES = 10;
-const AUDIT_SLICE_SECONDS = 3;
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const REDIS_URL = process.env.BENCH_REDIS_URL;
 /** PostgreSQL flushes a backend's statistics at most every 10 s while it is idle. */
@@ -108,20 +106,11 @@ async function main(): Promise<void> {
       run.rss = { keys: RSS_KEYS, beforeMiB: rssBefore, afterMiB: service.rssMiB() };
     });
 
-    // What appending every attempt to the audit chain costs: one basic and one verbose instance run
-    // side by side and take turns under the same load in short slices, so both see the same machine.
-    // (Separate runs a minute apart differ by more than the effect measured when client, service and
-    // PostgreSQL share two cores.) The database is vacuumed first: the usage flush rewrites key rows
-    // every few seconds, and autovacuum is off on the bench machine.
+    // The database is vacuumed first: the usage flush rewrites key rows every few seconds, and
+    // autovacuum is off on the bench machine.
     await sql(databaseUrl, 'VACUUM ANALYZE');
-    const byLevel = await withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'basic' }, (basic) =>
-      withService(databaseUrl, { ...mainEnv, AUDIT_LEVEL: 'verbose' }, (verbose) =>
-        interleave({ basic, verbose }, verify(cycle(keys.slice(0, WARM_KEYS)))),
-      ),
-    );
-    run.auditLevels = { basic: byLevel.basic.map((m) => m.requestsPerSecond), verbose: byLevel.verbose.map((m) => m.requestsPerSecond) };
-    results.push(combine(`verify, warm cache, AUDIT_LEVEL=basic, median of ${AUDIT_SLICES} interleaved ${AUDIT_SLICE_SECONDS} s slices`, byLevel.basic));
-    results.push(combine(`verify, warm cache, AUDIT_LEVEL=verbose, median of ${AUDIT_SLICES} interleaved ${AUDIT_SLICE_SECONDS} s slices`, byLevel.verbose));
+    run.auditLevels = await compareAuditLevels(databaseUrl, mainEnv, verify(cycle(keys.slice(0, WARM_KEYS))));
+    results.push(run.auditLevels.rows.basic, run.auditLevels.rows.verbose);
 
     // A cache a tenth of the key set: most lookups go to PostgreSQL.
     await sql(databaseUrl, 'VACUUM ANALYZE');
@@ -137,44 +126,6 @@ async function main(): Promise<void> {
   } finally {
     await sql(`${SERVER_URL}/postgres`, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }
-}
-
-/**
- * Drives `target` on each service in turn, AUDIT_SLICES slices each after a warm-up, alternating
- * which goes first (A B B A …).
- */
-async function interleave<L extends string>(services: Record<L, BenchService>, target: LoadTarget): Promise<Record<L, Measurement[]>> {
-  const levels = Object.keys(services) as L[];
-  const slices = Object.fromEntries(levels.map((level) => [level, [] as Measurement[]])) as Record<L, Measurement[]>;
-  for (const level of levels) await measure(`warm-up ${level}`, services[level].base, target, { duration: AUDIT_SLICE_SECONDS });
-  for (let slice = 0; slice < AUDIT_SLICES; slice += 1) {
-    for (const level of slice % 2 === 0 ? levels : [...levels].reverse()) {
-      const service = services[level];
-      const options = { duration: AUDIT_SLICE_SECONDS, warmUp: false, cpuSeconds: () => service.cpuSeconds() };
-      slices[level].push(await measure(`${level}, slice ${slice + 1}`, service.base, target, options));
-    }
-  }
-  return slices;
-}
-
-/**
- * Slices of one level as one row: the median slice's figures, since a hiccup of the shared machine
- * can halve one slice of either level.
- */
-function combine(name: string, slices: Measurement[]): Measurement {
-  const median = (pick: (m: Measurement) => number) => {
-    const sorted = slices.map(pick).sort((a, b) => a - b);
-    return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
-  };
-  return {
-    name,
-    requestsPerSecond: Math.round(median((m) => m.requestsPerSecond)),
-    p50: median((m) => m.p50),
-    p99: median((m) => m.p99),
-    non2xx: slices.reduce((sum, m) => sum + m.non2xx, 0),
-    total: slices.reduce((sum, m) => sum + m.total, 0),
-    cpuMicros: Math.round(median((m) => m.cpuMicros ?? 0)),
-  };
 }
 
 /** The bcrypt-per-request design on the same machine, database and load. */
