@@ -6,6 +6,7 @@ import { CreateSecurityEvents1764230400000 } from './1764230400000-CreateSecurit
 import { AnalyticsIndexes1764316800000 } from './1764316800000-AnalyticsIndexes';
 import { CreateWebhooks1764403200000 } from './1764403200000-CreateWebhooks';
 import { AddKeyRotation1764489600000 } from './1764489600000-AddKeyRotation';
+import { CreateAppliedBatches1764576000000 } from './1764576000000-CreateAppliedBatches';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and tests load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AnalyticsIndexes1764316800000,
   CreateWebhooks1764403200000,
   AddKeyRotation1764489600000,
+  CreateAppliedBatches1764576000000,
 ];

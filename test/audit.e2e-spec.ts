@@ -335,7 +335,7 @@ describe('audit log (e2e)', () => {
 
   it('retention removes old records, keeps young ones, and leaves a chain that verifies', async () => {
     const job = t.app.get(RetentionJob);
-    expect(await job.run()).toEqual({ auditRemoved: 0, usageRemoved: 0 });
+    expect(await job.run()).toEqual({ auditRemoved: 0, usageRemoved: 0, appliedBatchesRemoved: 0 });
     const oldHead = await headSeq();
     clock.advance(400 * 86400);
     await createKey(t.http, admin, { name: 'young' });

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import type { AuditEntry } from './audit-record';
@@ -7,10 +8,16 @@ import { AuditWriter } from './audit.writer';
 /** Records held while the database refuses writes; beyond this the oldest are dropped (and logged). */
 const MAX_PENDING = 100_000;
 
+interface AuditBatch {
+  id: string;
+  entries: AuditEntry[];
+}
+
 /**
  * Verification attempts reach the audit log through here: queued synchronously on the hot path,
  * appended to the chain in batches every AUDIT_FLUSH_INTERVAL_MS (or sooner when
- * AUDIT_FLUSH_MAX_BATCH wait), and on shutdown. A failed batch is retried with the next one.
+ * AUDIT_FLUSH_MAX_BATCH wait), and on shutdown. A failed batch is retried as it was, under its id,
+ * so it is appended once even when it committed but the answer was lost (AppliedBatches).
  */
 @Injectable()
 export class AuditBatcher implements OnModuleInit, OnModuleDestroy {
@@ -18,6 +25,8 @@ export class AuditBatcher implements OnModuleInit, OnModuleDestroy {
   private queue: AuditEntry[] = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Sent, but not known to be written: its commit failed, or its answer was lost. */
+  private unconfirmed?: AuditBatch;
 
   constructor(
     private readonly writer: AuditWriter,
@@ -47,22 +56,39 @@ export class AuditBatcher implements OnModuleInit, OnModuleDestroy {
   }
 
   private async writeBatch(): Promise<void> {
+    // A batch not known to be written goes first, and newer records wait behind it: the chain
+    // keeps them in the order they were queued.
+    if (this.unconfirmed) {
+      if (!(await this.write(this.unconfirmed))) return;
+      this.unconfirmed = undefined;
+    }
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.config.audit.flushMaxBatch);
-      try {
-        await this.writer.appendBatch(batch);
-        this.metrics.auditBatchWritten(batch.length);
-      } catch (error) {
-        this.metrics.auditBatchFailed();
-        this.queue = batch.concat(this.queue);
-        if (this.queue.length > MAX_PENDING) {
-          const dropped = this.queue.length - MAX_PENDING;
-          this.queue.splice(0, dropped);
-          this.logger.error(`Dropped ${dropped} audit records of verification attempts: the database has refused writes for too long`);
-        }
-        this.logger.warn(`Audit batch failed, will retry: ${(error as Error).message}`);
+      const batch: AuditBatch = { id: randomUUID(), entries: this.queue.splice(0, this.config.audit.flushMaxBatch) };
+      if (!(await this.write(batch))) {
+        this.unconfirmed = batch;
         return;
       }
+    }
+  }
+
+  /**
+   * True once the batch is known to be written, now or by an earlier attempt whose commit answer
+   * was lost; false when it may not be, and it is to be retried under the same id.
+   */
+  private async write(batch: AuditBatch): Promise<boolean> {
+    try {
+      await this.writer.appendBatch(batch.id, batch.entries);
+      this.metrics.auditBatchWritten(batch.entries.length);
+      return true;
+    } catch (error) {
+      this.metrics.auditBatchFailed();
+      if (this.queue.length > MAX_PENDING) {
+        const dropped = this.queue.length - MAX_PENDING;
+        this.queue.splice(0, dropped);
+        this.logger.error(`Dropped ${dropped} audit records of verification attempts: the database has refused writes for too long`);
+      }
+      this.logger.warn(`Audit batch failed, will retry: ${(error as Error).message}`);
+      return false;
     }
   }
 }

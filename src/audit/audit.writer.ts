@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { currentRequest } from '../common/http/request-context';
 import { Clock } from '../common/time/clock';
+import { AppliedBatches } from '../database/applied-batches';
 import { chainHash, scalarFieldsOf, type AuditEntry, type AuditRecord } from './audit-record';
 
 /** Collects the audit records of a change; they are written when the change's transaction ends. */
@@ -16,6 +17,7 @@ export type RecordAudit = (entry: AuditEntry) => void;
 export class AuditWriter {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly appliedBatches: AppliedBatches,
     private readonly clock: Clock,
   ) {}
 
@@ -37,9 +39,14 @@ export class AuditWriter {
     await this.transaction(async (_manager, record) => record(entry));
   }
 
-  /** Appends records captured earlier (batched verification attempts), in their own transaction. */
-  async appendBatch(entries: AuditEntry[]): Promise<void> {
-    await this.dataSource.transaction((manager) => this.append(manager, entries));
+  /**
+   * Appends records captured earlier (batched verification attempts), in their own transaction;
+   * a batch id already applied appends nothing (AppliedBatches).
+   */
+  async appendBatch(batchId: string, entries: AuditEntry[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (await this.appliedBatches.claim(manager, batchId)) await this.append(manager, entries);
+    });
   }
 
   /** Appends inside the caller's transaction; `entries` must already carry their request facts. */

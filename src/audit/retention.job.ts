@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/time/clock';
 import { AppConfig } from '../config/app-config';
+import { AppliedBatches } from '../database/applied-batches';
 import { Job, type JobHandler } from '../jobs/job.decorator';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { SYSTEM_ACTOR } from './audit-record';
@@ -10,10 +11,12 @@ import { AuditWriter } from './audit.writer';
 export interface RetentionResult extends Record<string, unknown> {
   auditRemoved: number;
   usageRemoved: number;
+  appliedBatchesRemoved: number;
 }
 
 /**
- * Removes audit records and hourly usage counters past their retention. The audit cut and its
+ * Removes audit records and hourly usage counters past their retention, and the ids of background
+ * batches once no retry can still need them. The audit cut and its
  * checkpoint record (`audit.pruned`, holding the last removed hash) commit together, so the chain
  * that remains still verifies from its first record.
  */
@@ -26,11 +29,16 @@ export class RetentionJob implements JobHandler {
     private readonly writer: AuditWriter,
     private readonly records: AuditRepository,
     private readonly usage: UsageRecorder,
+    private readonly appliedBatches: AppliedBatches,
   ) {}
 
   async run(): Promise<RetentionResult> {
     const now = this.clock.now();
-    return { auditRemoved: await this.pruneAudit(now), usageRemoved: await this.pruneUsage(now) };
+    return {
+      auditRemoved: await this.pruneAudit(now),
+      usageRemoved: await this.pruneUsage(now),
+      appliedBatchesRemoved: await this.appliedBatches.deleteExpired(),
+    };
   }
 
   private async pruneAudit(now: number): Promise<number> {

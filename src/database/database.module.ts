@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { AppliedBatches } from './applied-batches';
 import { dataSourceOptions, type DatabaseEndpoint } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { runMigrations } from './migration-runner';
@@ -68,5 +69,7 @@ class DatabaseEndpointModule {}
       },
     }),
   ],
+  providers: [AppliedBatches],
+  exports: [AppliedBatches],
 })
 export class DatabaseModule {}

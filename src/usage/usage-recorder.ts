@@ -1,16 +1,27 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { AppliedBatches } from '../database/applied-batches';
 import { Metrics } from '../metrics/metrics.service';
 
 const HOUR_MS = 3_600_000;
 /** Counters kept while the database refuses writes; beyond this the oldest are dropped (and logged). */
 const MAX_PENDING_COUNTERS = 500_000;
 
+interface UsageBatch {
+  id: string;
+  /** `keyId|hour bucket|outcome` → verifications. */
+  counters: Map<string, number>;
+  /** Key id → last verification time. */
+  lastUsed: Map<string, number>;
+}
+
 /**
  * Buffers verification outcomes and last-used times in memory and writes them in batches, off the
  * request path: every USAGE_FLUSH_INTERVAL_MS, or sooner once USAGE_FLUSH_MAX_BATCH outcomes wait,
- * and on shutdown. A failed flush keeps the counters for the next one. A hard crash loses what was
+ * and on shutdown. A failed flush is retried as it was, under its id, so it is counted once even
+ * when it committed but the answer was lost (AppliedBatches). A hard crash loses what was
  * recorded since the last committed flush began: about two intervals at most (the one buffered and
  * the one being written), plus any a failing database kept pending. Flushes never wait for key
  * rows that management writes hold (see writeBatch), so that bound holds under write load too.
@@ -23,9 +34,12 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   private pending = 0;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Sent, but not known to be written: its commit failed, or its answer was lost. */
+  private unconfirmed?: UsageBatch;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly appliedBatches: AppliedBatches,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -55,23 +69,37 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   private async writeBatch(): Promise<void> {
+    // A batch not known to be written goes first, alone: newer counters must not join it, since it
+    // may have landed already.
+    if (this.unconfirmed) {
+      if (!(await this.write(this.unconfirmed))) return this.holdBack();
+      this.unconfirmed = undefined;
+    }
     if (this.counters.size === 0 && this.lastUsed.size === 0) return;
-    const counters = this.counters;
-    const lastUsed = this.lastUsed;
+    const batch: UsageBatch = { id: randomUUID(), counters: this.counters, lastUsed: this.lastUsed };
     this.counters = new Map();
     this.lastUsed = new Map();
     this.pending = 0;
+    if (!(await this.write(batch))) this.unconfirmed = batch;
+  }
+
+  /**
+   * True once the batch is known to be written, now or by an earlier attempt whose commit answer
+   * was lost; false when it may not be, and it is to be retried under the same id.
+   */
+  private async write({ id, counters, lastUsed }: UsageBatch): Promise<boolean> {
     let busy: Map<string, number> | undefined;
     try {
       await this.dataSource.transaction(async (manager) => {
+        if (!(await this.appliedBatches.claim(manager, id))) return;
         if (counters.size > 0) {
           const ids: string[] = [];
           const buckets: string[] = [];
           const outcomes: string[] = [];
           const counts: number[] = [];
           for (const [key, count] of counters) {
-            const [id, bucket, outcome] = key.split('|');
-            ids.push(id);
+            const [keyId, bucket, outcome] = key.split('|');
+            ids.push(keyId);
             buckets.push(new Date(Number(bucket)).toISOString());
             outcomes.push(outcome);
             counts.push(count);
@@ -97,16 +125,18 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
           )) as [Array<{ id: string }>, number];
           if (updated.length < lastUsed.size) {
             busy = new Map(lastUsed);
-            for (const { id } of updated) busy.delete(id);
+            for (const { id: keyId } of updated) busy.delete(keyId);
           }
         }
       });
       this.metrics.usageFlushed(counters.size);
-      if (busy) this.restore(new Map(), busy);
+      // Last-used times are idempotent (GREATEST), so the skipped ones simply join the next batch.
+      for (const [keyId, time] of busy ?? []) this.lastUsed.set(keyId, Math.max(time, this.lastUsed.get(keyId) ?? 0));
+      return true;
     } catch (error) {
       this.metrics.usageFlushFailed();
-      this.restore(counters, lastUsed);
       this.logger.warn(`Usage flush failed, will retry: ${(error as Error).message}`);
+      return false;
     }
   }
 
@@ -116,14 +146,13 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     return removed;
   }
 
-  private restore(counters: Map<string, number>, lastUsed: Map<string, number>): void {
-    for (const [key, count] of counters) this.counters.set(key, (this.counters.get(key) ?? 0) + count);
-    for (const [id, time] of lastUsed) this.lastUsed.set(id, Math.max(time, this.lastUsed.get(id) ?? 0));
-    if (this.counters.size > MAX_PENDING_COUNTERS) {
-      const excess = this.counters.size - MAX_PENDING_COUNTERS;
-      const keys = this.counters.keys();
-      for (let i = 0; i < excess; i++) this.counters.delete(keys.next().value as string);
-      this.logger.error(`Dropped ${excess} usage counters: the database has refused writes for too long`);
-    }
+  /** While the database refuses writes: bounds what waits behind the unconfirmed batch. */
+  private holdBack(): void {
+    this.pending = 0;
+    const excess = this.counters.size - MAX_PENDING_COUNTERS;
+    if (excess <= 0) return;
+    const keys = this.counters.keys();
+    for (let i = 0; i < excess; i++) this.counters.delete(keys.next().value as string);
+    this.logger.error(`Dropped ${excess} usage counters: the database has refused writes for too long`);
   }
 }
