@@ -542,9 +542,10 @@ function sendOversized(port: number, method: Method, url: string, headers: Array
 /**
  * Tables written only in the background or on purpose for refused attempts, left out of the
  * fingerprint: security events (brute force, invalid-key bursts) and their webhook deliveries,
- * usage counters, and the audit log, which is checked record by record instead.
+ * usage counters and the ids of the background batches that wrote them, and the audit log, which is
+ * checked record by record instead.
  */
-const UNFINGERPRINTED_TABLES = new Set(['audit_log', 'audit_chain_head', 'security_events', 'webhook_deliveries', 'key_usage_hourly']);
+const UNFINGERPRINTED_TABLES = new Set(['audit_log', 'audit_chain_head', 'security_events', 'webhook_deliveries', 'key_usage_hourly', 'applied_batches']);
 /**
  * Columns a refused request changes on purpose: a failed sign-in counts towards a lockout. And
  * `last_used_at`, which the usage recorder writes in the background after verifications.
