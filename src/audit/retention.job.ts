@@ -16,9 +16,9 @@ export interface RetentionResult extends Record<string, unknown> {
 
 /**
  * Removes audit records and hourly usage counters past their retention, and the ids of background
- * batches once no retry can still need them. The audit cut and its
- * checkpoint record (`audit.pruned`, holding the last removed hash) commit together, so the chain
- * that remains still verifies from its first record.
+ * batches once no retry can still need them. The audit cut and its checkpoint record
+ * (`audit.pruned`, holding the last removed hash) commit together, so the chain that remains still
+ * verifies from its first record.
  */
 @Injectable()
 @Job('retention')
