@@ -1,5 +1,6 @@
 import type TestAgent from 'supertest/lib/agent';
 import { bearer } from './auth-helpers';
+import { sleep } from './service-process';
 
 export interface CreatedKey {
   id: string;
@@ -42,7 +43,7 @@ export async function verifyUntil(
   const deadline = Date.now() + timeoutMs;
   let answer = await verify(http, callerToken, body);
   while (!done(answer) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     answer = await verify(http, callerToken, body);
   }
   return answer;
